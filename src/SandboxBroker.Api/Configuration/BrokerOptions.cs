@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SandboxBroker.Api.Configuration;
+
+/// <summary>Section "Broker" (SPEC section 8).</summary>
+public sealed class BrokerOptions
+{
+    public const string SectionName = "Broker";
+    public const string DevelopmentTrackToken = "dev-track-token";
+    public const string DevelopmentAdminToken = "dev-admin-token";
+
+    [Required, RegularExpression("^(/[A-Za-z0-9._~-]+)+$", ErrorMessage = "Broker:BasePath must look like /v1")]
+    public string BasePath { get; set; } = "/v1";
+
+    public List<string> TrackTokens { get; set; } = [];
+    public List<string> AdminTokens { get; set; } = [];
+
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    public TimeSpan LabDuration { get; set; } = TimeSpan.FromHours(4);
+
+    [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
+    public TimeSpan GracePeriod { get; set; } = TimeSpan.FromMinutes(30);
+
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan TombstoneRetention { get; set; } = TimeSpan.FromDays(90);
+
+    [Range(1, 100)]
+    public int CandidateCount { get; set; } = 15;
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:29")]
+    public TimeSpan AllocationBudget { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Shared key that signs list cursors; empty means structural validation only.</summary>
+    public string CursorKey { get; set; } = "";
+}

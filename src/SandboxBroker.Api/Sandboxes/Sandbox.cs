@@ -1,0 +1,34 @@
+namespace SandboxBroker.Api.Sandboxes;
+
+/// <summary>
+/// One sandbox record as the domain sees it. Times are epoch seconds, as on the wire and in the store.
+/// <see cref="AllocatedTo"/> is the requester (participant) id; the original named it allocated_to_track.
+/// </summary>
+public sealed record Sandbox
+{
+    public required string SandboxId { get; init; }
+    public required string Name { get; init; }
+    public required string ExternalId { get; init; }
+    public required SandboxStatus Status { get; init; }
+    public string? AllocatedTo { get; init; }
+    /// <summary>0 while never allocated (it is a GSI sort key on DynamoDB).</summary>
+    public long AllocatedAt { get; init; }
+    public string? IdempotencyKey { get; init; }
+    public string? TrackName { get; init; }
+    public long? ExpiresAt { get; init; }
+    public double LabDurationHours { get; init; }
+    public long? DeletionRequestedAt { get; init; }
+    public int DeletionRetryCount { get; init; }
+    public string? LastError { get; init; }
+    public long? NextAttemptAt { get; init; }
+    public long? LastSynced { get; init; }
+    public long CreatedAt { get; init; }
+    public long UpdatedAt { get; init; }
+    public string? SfdcAccountId { get; init; }
+    public long? DeletedAt { get; init; }
+
+    public bool IsTombstone => Status == SandboxStatus.Deleted;
+
+    public bool IsHeldBy(string requester) =>
+        !IsTombstone && AllocatedTo is not null && string.Equals(AllocatedTo, requester, StringComparison.Ordinal);
+}

@@ -1,0 +1,53 @@
+namespace SandboxBroker.Api.Sandboxes;
+
+/// <summary>The lifecycle states of SPEC section 3. A sandbox is single use: it never returns to Available once allocated.</summary>
+public enum SandboxStatus
+{
+    Available,
+    Allocated,
+    PendingDeletion,
+    DeletionFailed,
+    Stale,
+    Deleted,
+}
+
+public static class SandboxStatusNames
+{
+    public const string Available = "available";
+    public const string Allocated = "allocated";
+    public const string PendingDeletion = "pending_deletion";
+    public const string DeletionFailed = "deletion_failed";
+    public const string Stale = "stale";
+    public const string Deleted = "deleted";
+
+    public static readonly IReadOnlyList<SandboxStatus> All =
+    [
+        SandboxStatus.Available, SandboxStatus.Allocated, SandboxStatus.PendingDeletion,
+        SandboxStatus.DeletionFailed, SandboxStatus.Stale, SandboxStatus.Deleted,
+    ];
+
+    public static string ToWire(this SandboxStatus status) => status switch
+    {
+        SandboxStatus.Available => Available,
+        SandboxStatus.Allocated => Allocated,
+        SandboxStatus.PendingDeletion => PendingDeletion,
+        SandboxStatus.DeletionFailed => DeletionFailed,
+        SandboxStatus.Stale => Stale,
+        SandboxStatus.Deleted => Deleted,
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    public static bool TryParse(string? value, out SandboxStatus status)
+    {
+        switch (value)
+        {
+            case Available: status = SandboxStatus.Available; return true;
+            case Allocated: status = SandboxStatus.Allocated; return true;
+            case PendingDeletion: status = SandboxStatus.PendingDeletion; return true;
+            case DeletionFailed: status = SandboxStatus.DeletionFailed; return true;
+            case Stale: status = SandboxStatus.Stale; return true;
+            case Deleted: status = SandboxStatus.Deleted; return true;
+            default: status = default; return false;
+        }
+    }
+}

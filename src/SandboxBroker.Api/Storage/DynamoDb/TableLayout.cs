@@ -1,0 +1,58 @@
+namespace SandboxBroker.Api.Storage.DynamoDb;
+
+/// <summary>
+/// The DynamoDB table layout (SPEC section 2): names shared with the original broker's tools, Terraform
+/// (infra/dynamodb.tf) and docs/dynamodb-layout.md. A deploy test checks Terraform against these constants.
+/// </summary>
+internal static class TableLayout
+{
+    public const string DefaultTableName = "SandboxPool";
+
+    // Keys (strings).
+    public const string PartitionKey = "PK";
+    public const string SortKey = "SK";
+
+    // Item kinds.
+    public const string SandboxPkPrefix = "SBX#";
+    public const string SandboxSk = "META";
+    public const string IdempotencyPkPrefix = "IDEM#";   // IDEM#<requester>, SK = KEY#<idempotency key>
+    public const string IdempotencySkPrefix = "KEY#";
+    public const string JobPkPrefix = "JOB#";            // JOB#<job>, SK = LEASE
+    public const string JobSk = "LEASE";
+    public const string CounterPkPrefix = "COUNTER#";    // COUNTER#<name>, SK = META
+
+    // Global secondary indexes: name, hash key, range key.
+    public const string StatusIndex = "StatusIndex";            // status (S), allocated_at (N)
+    public const string TrackIndex = "TrackIndex";              // allocated_to_track (S), allocated_at (N)
+    public const string IdempotencyIndex = "IdempotencyIndex";  // idempotency_key (S), allocated_at (N)
+    /// <summary>Sparse: only available sandboxes carry avail_shard, so a query reads available items only, spread over shards.</summary>
+    public const string AvailableIndex = "AvailableIndex";      // avail_shard (S), name (S)
+
+    // Attributes shared with the original.
+    public const string SandboxId = "sandbox_id";
+    public const string Name = "name";
+    public const string ExternalId = "external_id";
+    public const string Status = "status";
+    public const string AllocatedToTrack = "allocated_to_track";
+    public const string AllocatedAt = "allocated_at";
+    public const string IdempotencyKey = "idempotency_key";
+    public const string TrackName = "track_name";
+    public const string LabDurationHours = "lab_duration_hours";
+    public const string DeletionRequestedAt = "deletion_requested_at";
+    public const string DeletionRetryCount = "deletion_retry_count";
+    public const string LastSynced = "last_synced";
+    public const string CreatedAt = "created_at";
+    public const string UpdatedAt = "updated_at";
+    public const string SfdcAccountId = "sfdc_account_id";
+
+    // Attributes this broker adds.
+    public const string ExpiresAt = "expires_at";
+    public const string LastError = "last_error";
+    public const string NextAttemptAt = "next_attempt_at";
+    public const string DeletedAt = "deleted_at";
+    public const string AvailShard = "avail_shard";
+    /// <summary>DynamoDB TTL attribute (epoch seconds): set on tombstones that may expire.</summary>
+    public const string Ttl = "ttl";
+
+    public static readonly string[] GlobalSecondaryIndexes = [StatusIndex, TrackIndex, IdempotencyIndex, AvailableIndex];
+}

@@ -1,0 +1,143 @@
+using SandboxBroker.Api.Sandboxes;
+
+namespace SandboxBroker.Api.Storage;
+
+public sealed record ClaimRequest
+{
+    public required string SandboxId { get; init; }
+    public required string Requester { get; init; }
+    public required string IdempotencyKey { get; init; }
+    public string? TrackName { get; init; }
+    public required long Now { get; init; }
+    public required long ExpiresAt { get; init; }
+    public required double LabDurationHours { get; init; }
+    /// <summary>Null: the idempotency record must not exist. Otherwise it must still name this (released) sandbox.</summary>
+    public string? ReplacesSandboxId { get; init; }
+}
+
+public abstract record ClaimResult
+{
+    private ClaimResult() { }
+
+    /// <summary>The candidate is now allocated to the requester.</summary>
+    public sealed record Claimed(Sandbox Sandbox) : ClaimResult;
+
+    /// <summary>The candidate was no longer available (someone else claimed it, or it changed state).</summary>
+    public sealed record SandboxTaken : ClaimResult;
+
+    /// <summary>The idempotency record changed under us: a concurrent call of this requester and key won.</summary>
+    public sealed record KeyTaken(string? CurrentSandboxId) : ClaimResult;
+}
+
+/// <summary>
+/// A conditional transition. Conditions: the record exists, is in <see cref="From"/>, and (when set) is held by
+/// <see cref="RequireHolder"/> and has <see cref="RequireRetryCount"/> attempts. Set fields are written, null
+/// fields are left as they are; <see cref="ClearLastError"/> and <see cref="ClearNextAttempt"/> remove them.
+/// updated_at is always set to <see cref="Now"/>.
+/// </summary>
+public sealed record StateChange
+{
+    public required string SandboxId { get; init; }
+    public required SandboxStatus From { get; init; }
+    public required SandboxStatus To { get; init; }
+    public required long Now { get; init; }
+
+    public string? RequireHolder { get; init; }
+    public int? RequireRetryCount { get; init; }
+
+    public long? DeletionRequestedAt { get; init; }
+    public int? DeletionRetryCount { get; init; }
+    public string? LastError { get; init; }
+    public bool ClearLastError { get; init; }
+    public long? NextAttemptAt { get; init; }
+    public bool ClearNextAttempt { get; init; }
+    public long? DeletedAt { get; init; }
+}
+
+public abstract record TransitionResult
+{
+    private TransitionResult() { }
+
+    public sealed record Applied(Sandbox Sandbox) : TransitionResult;
+
+    public sealed record NotFound : TransitionResult;
+
+    /// <summary>The condition did not hold; <see cref="Current"/> is the record as it is now.</summary>
+    public sealed record Conflict(Sandbox Current) : TransitionResult;
+}
+
+public enum UpsertOutcome
+{
+    Created,
+    Revived,
+    Refreshed,
+    Untouched,
+}
+
+public sealed record SandboxQuery
+{
+    public SandboxStatus? Status { get; init; }
+    public string? NamePrefix { get; init; }
+    public string? TrackName { get; init; }
+    public string? Requester { get; init; }
+    public int Limit { get; init; } = 50;
+    /// <summary>A position token from a previous page of this store, or null for the first page.</summary>
+    public string? After { get; init; }
+}
+
+public sealed record SandboxPage(IReadOnlyList<Sandbox> Items, string? Next);
+
+public sealed record PoolCounts(
+    long Available,
+    long Allocated,
+    long PendingDeletion,
+    long DeletionFailed,
+    long Stale,
+    long Deleted)
+{
+    /// <summary>Every sandbox that is not a tombstone.</summary>
+    public long Total => Available + Allocated + PendingDeletion + DeletionFailed + Stale;
+
+    public long Of(SandboxStatus status) => status switch
+    {
+        SandboxStatus.Available => Available,
+        SandboxStatus.Allocated => Allocated,
+        SandboxStatus.PendingDeletion => PendingDeletion,
+        SandboxStatus.DeletionFailed => DeletionFailed,
+        SandboxStatus.Stale => Stale,
+        SandboxStatus.Deleted => Deleted,
+        _ => 0,
+    };
+}
+
+public sealed record JobLeaseRequest
+{
+    public required string Job { get; init; }
+    public required string Owner { get; init; }
+    public required long Now { get; init; }
+    public required long LeaseUntil { get; init; }
+    /// <summary>When set, the lease is taken only while the job's last_run_at equals this (0 = never ran).</summary>
+    public long? ExpectedLastRunAt { get; init; }
+}
+
+public sealed record JobCompletion
+{
+    public required string Job { get; init; }
+    public required string Owner { get; init; }
+    public required long FinishedAt { get; init; }
+    public required string Outcome { get; init; }
+    public required long DurationMs { get; init; }
+    public required bool Succeeded { get; init; }
+}
+
+public sealed record JobState
+{
+    public required string Job { get; init; }
+    public string? LeaseOwner { get; init; }
+    public long LeaseExpiresAt { get; init; }
+    public long LastRunAt { get; init; }
+    public long? LastFinishedAt { get; init; }
+    public string? LastOutcome { get; init; }
+    public long? LastDurationMs { get; init; }
+    public long? LastSuccessAt { get; init; }
+}
