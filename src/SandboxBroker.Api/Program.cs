@@ -1,5 +1,52 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-await app.RunAsync();
+using SandboxBroker.Api.Admin;
+using SandboxBroker.Api.Allocation;
+using SandboxBroker.Api.Configuration;
+using SandboxBroker.Api.Csp;
+using SandboxBroker.Api.Http;
+using SandboxBroker.Api.Observability;
+using SandboxBroker.Api.Storage;
+using SandboxBroker.Api.Workers;
+
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.Configuration.AddLegacyEnvironmentAliases();   // the original's env names (SPEC 8)
+    var basePath = builder.Configuration.BasePath();
+
+    builder.AddBrokerLogging();                            // Serilog JSON lines on stdout
+    builder.AddBrokerOptions();                            // typed options, validated at start
+    builder.AddStorage();                                  // SQLite (embedded) or DynamoDB
+    builder.AddCsp();                                      // Simulated or Live CSP
+    builder.Services.AddAllocation();                      // allocation domain
+    builder.AddWorkers();                                  // sync, cleanup, expiry, purge, invariants
+    builder.AddAdmin();                                    // operator API
+    builder.AddEdge();                                     // problem details, auth, limits
+    builder.AddObservability();                            // metrics, probes, OpenAPI
+
+    var app = builder.Build();
+
+    app.UseEdgeBeforeRouting();                            // X-Request-ID, problem details
+    app.UseBrokerRequestLogging();                         // one JSON line per request
+    app.UseObservabilityBeforeRouting();                   // security headers, CORS, HTTP metrics
+    app.UseRouting();
+    app.UseAuthentication();
+    app.UseAuthorization();
+    app.UseEdgeAfterAuthorization();                       // rate limiting
+
+    app.MapProbes(basePath);                               // /healthz, /readyz, /
+    app.MapMetricsEndpoint();                              // /metrics
+    app.MapTrackApi(basePath);                             // /v1/allocate, /v1/sandboxes/...
+    app.MapAdminApi(basePath);                             // /v1/admin/...
+    app.MapDocs(basePath);                                 // /v1/openapi.json, /v1/docs
+
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is not HostAbortedException)
+{
+    // A configuration error must say what to fix, even before logging is set up.
+    await Console.Error.WriteLineAsync($"SandboxBroker failed to start: {StartupError.Describe(ex)}");
+    return 1;
+}
 
 public partial class Program;

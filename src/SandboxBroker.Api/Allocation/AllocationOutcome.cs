@@ -1,0 +1,36 @@
+using SandboxBroker.Api.Sandboxes;
+
+namespace SandboxBroker.Api.Allocation;
+
+/// <summary>Expected outcomes of allocation, mapped to HTTP in one place (<see cref="TrackResults"/>).</summary>
+public abstract record AllocationOutcome
+{
+    private AllocationOutcome() { }
+
+    /// <summary>A new sandbox (201). <paramref name="AfterRelease"/>: the same requester and key had released an earlier one.</summary>
+    public sealed record Allocated(Sandbox Sandbox, bool AfterRelease) : AllocationOutcome;
+
+    /// <summary>The sandbox this requester and key already hold (200).</summary>
+    public sealed record Replayed(Sandbox Sandbox) : AllocationOutcome;
+
+    /// <summary>No available sandbox matches (409).</summary>
+    public sealed record PoolEmpty : AllocationOutcome;
+
+    /// <summary>Time budget spent or store unavailable (503, Retry-After: 1).</summary>
+    public sealed record Unavailable(string Reason) : AllocationOutcome;
+}
+
+/// <summary>Outcomes of the holder's actions on one sandbox (GET, mark-for-deletion).</summary>
+public abstract record HolderOutcome
+{
+    private HolderOutcome() { }
+
+    public sealed record Ok(Sandbox Sandbox) : HolderOutcome;
+
+    /// <summary>mark-for-deletion when it was already marked (still 200).</summary>
+    public sealed record Repeat(Sandbox Sandbox) : HolderOutcome;
+
+    public sealed record NotFound : HolderOutcome;
+
+    public sealed record NotOwner : HolderOutcome;
+}

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Options;
+using SandboxBroker.Api.Configuration;
+using SandboxBroker.Api.Http;
+
+namespace SandboxBroker.Api.Allocation;
+
+/// <summary>Track endpoints (SPEC section 5), called by the lab setup and stop scripts with a track token.</summary>
+internal static class TrackApi
+{
+    public static IServiceCollection AddAllocation(this IServiceCollection services)
+    {
+        services.AddSingleton<CandidateReservations>();
+        services.AddSingleton<AllocationService>();
+        return services;
+    }
+
+    public static RouteGroupBuilder MapTrackApi(this IEndpointRouteBuilder app, string basePath)
+    {
+        var group = app.MapGroup(basePath)
+            .RequireAuthorization(BrokerRoles.TrackPolicy)
+            .WithTags("Track");
+
+        group.MapPost("/allocate", AllocateAsync)
+            .WithName("Allocate")
+            .WithSummary("Allocate a sandbox to the requester (idempotent per requester and Idempotency-Key)")
+            .WithDescription("201 with a new sandbox, 200 when this requester and key already hold one, 409 NO_SANDBOXES_AVAILABLE when the pool is empty, 503 with Retry-After when the store is unavailable. Headers: X-Instruqt-Sandbox-ID (or legacy X-Track-ID), optional X-Instruqt-Track-ID, X-Sandbox-Name-Prefix, Idempotency-Key. The body is ignored.")
+            .Produces<TrackSandboxResponse>(StatusCodes.Status201Created)
+            .Produces<TrackSandboxResponse>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        group.MapGet("/sandboxes/{sandboxId}", GetAsync)
+            .WithName("GetSandbox")
+            .WithSummary("The requester's sandbox, in any state until it is deleted")
+            .Produces<TrackSandboxResponse>()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/sandboxes/{sandboxId}/mark-for-deletion", MarkForDeletionAsync)
+            .WithName("MarkForDeletion")
+            .WithSummary("Release the requester's sandbox for deletion (200 again on repeat; 404 when already gone)")
+            .Produces<MarkForDeletionResponse>()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return group;
+    }
+
+    private static async Task<IResult> AllocateAsync(
+        HttpContext context, AllocationService allocation, TimeProvider time, IOptions<BrokerOptions> options)
+    {
+        var started = time.GetTimestamp();
+        if (!TrackHeaders.TryRead(context.Request, out var caller, out var problem))
+        {
+            return problem!;
+        }
+
+        var outcome = await allocation.AllocateAsync(caller, started, context.RequestAborted);
+        return TrackResults.ForAllocation(outcome, options.Value.BasePath);
+    }
+
+    private static async Task<IResult> GetAsync(string sandboxId, HttpContext context, AllocationService allocation)
+    {
+        if (!TryReadCaller(context, sandboxId, out var caller, out var problem))
+        {
+            return problem!;
+        }
+
+        return TrackResults.ForGet(await allocation.GetAsync(sandboxId, caller.Requester, context.RequestAborted), sandboxId);
+    }
+
+    private static async Task<IResult> MarkForDeletionAsync(string sandboxId, HttpContext context, AllocationService allocation)
+    {
+        if (!TryReadCaller(context, sandboxId, out var caller, out var problem))
+        {
+            return problem!;
+        }
+
+        return TrackResults.ForMark(
+            await allocation.MarkForDeletionAsync(sandboxId, caller.Requester, context.RequestAborted), sandboxId);
+    }
+
+    private static bool TryReadCaller(HttpContext context, string sandboxId, out TrackCaller caller, out IResult? problem)
+    {
+        if (!InputRules.IsValidId(sandboxId))
+        {
+            caller = null!;
+            problem = Problems.BadRequest($"Sandbox ids are 1-{InputRules.MaxIdLength} printable ASCII characters without spaces.");
+            return false;
+        }
+
+        return TrackHeaders.TryRead(context.Request, out caller, out problem);
+    }
+}

@@ -1,0 +1,39 @@
+using SandboxBroker.Api.Sandboxes;
+
+namespace SandboxBroker.Api.Allocation;
+
+/// <summary>
+/// The track view of a sandbox. String fields are never null (unknown → ""): the original lab scripts write them
+/// to files and crash on null. sandbox_id is always a string.
+/// </summary>
+public sealed record TrackSandboxResponse(
+    string SandboxId,
+    string Name,
+    string ExternalId,
+    string Status,
+    string AllocatedToTrack,
+    string TrackName,
+    long AllocatedAt,
+    long ExpiresAt,
+    string SfdcAccountId)
+{
+    public static TrackSandboxResponse From(Sandbox s) => new(
+        s.SandboxId,
+        s.Name,
+        s.ExternalId,
+        s.Status.ToWire(),
+        s.AllocatedTo ?? "",
+        s.TrackName ?? "",
+        s.AllocatedAt,
+        ExpiresAtOf(s),
+        s.SfdcAccountId ?? "");
+
+    /// <summary>The stored expiry; items written by the original carry only allocated_at and lab_duration_hours.</summary>
+    public static long ExpiresAtOf(Sandbox s) =>
+        s.ExpiresAt ?? (s.AllocatedAt > 0 ? s.AllocatedAt + (long)(s.LabDurationHours * 3600) : 0);
+}
+
+public sealed record MarkForDeletionResponse(string SandboxId, string Status, long DeletionRequestedAt)
+{
+    public static MarkForDeletionResponse From(Sandbox s) => new(s.SandboxId, s.Status.ToWire(), s.DeletionRequestedAt ?? 0);
+}

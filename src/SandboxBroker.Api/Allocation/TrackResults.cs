@@ -1,0 +1,37 @@
+using SandboxBroker.Api.Http;
+
+namespace SandboxBroker.Api.Allocation;
+
+/// <summary>The one place where track outcomes become HTTP answers.</summary>
+internal static class TrackResults
+{
+    public static IResult ForAllocation(AllocationOutcome outcome, string basePath) => outcome switch
+    {
+        AllocationOutcome.Allocated a => TypedResults.Created(
+            $"{basePath}/sandboxes/{Uri.EscapeDataString(a.Sandbox.SandboxId)}", TrackSandboxResponse.From(a.Sandbox)),
+        AllocationOutcome.Replayed r => TypedResults.Ok(TrackSandboxResponse.From(r.Sandbox)),
+        AllocationOutcome.PoolEmpty => Problems.Result(StatusCodes.Status409Conflict, ErrorCodes.NoSandboxesAvailable,
+            "No sandboxes available in the pool."),
+        AllocationOutcome.Unavailable u => Problems.Unavailable($"Allocation could not complete: {u.Reason}. Retry shortly."),
+        _ => throw new InvalidOperationException("unknown allocation outcome"),
+    };
+
+    public static IResult ForGet(HolderOutcome outcome, string sandboxId) => outcome switch
+    {
+        HolderOutcome.Ok ok => TypedResults.Ok(TrackSandboxResponse.From(ok.Sandbox)),
+        _ => ForFailure(outcome, sandboxId),
+    };
+
+    public static IResult ForMark(HolderOutcome outcome, string sandboxId) => outcome switch
+    {
+        HolderOutcome.Ok ok => TypedResults.Ok(MarkForDeletionResponse.From(ok.Sandbox)),
+        HolderOutcome.Repeat repeat => TypedResults.Ok(MarkForDeletionResponse.From(repeat.Sandbox)),
+        _ => ForFailure(outcome, sandboxId),
+    };
+
+    private static IResult ForFailure(HolderOutcome outcome, string sandboxId) => outcome switch
+    {
+        HolderOutcome.NotOwner => Problems.NotOwner($"Sandbox {sandboxId} is not held by this requester."),
+        _ => Problems.NotFound($"Sandbox {sandboxId} not found."),
+    };
+}

@@ -1,0 +1,26 @@
+using SandboxBroker.Api.Sandboxes;
+
+namespace SandboxBroker.Api.Csp;
+
+/// <summary>
+/// The ENG CSP as the broker needs it (SPEC section 6). One HTTP attempt per call: retries belong to the cleanup
+/// worker's per-sandbox backoff. Failures throw <see cref="CspException"/>; an open circuit throws Polly's
+/// BrokenCircuitException (callers never inspect the circuit before calling).
+/// </summary>
+public interface ICspProvider
+{
+    /// <summary>Live or Simulated, for logs and readiness.</summary>
+    string Mode { get; }
+
+    /// <summary>Every active sandbox account upstream.</summary>
+    Task<IReadOnlyList<UpstreamSandbox>> ListSandboxesAsync(CancellationToken ct);
+
+    /// <summary>Deletes one sandbox account upstream; 2xx and 404 are success.</summary>
+    Task DeleteSandboxAsync(Sandbox sandbox, CancellationToken ct);
+}
+
+/// <summary>The CSP answered with an error, a malformed body, or not at all.</summary>
+public sealed class CspException(string message, int? statusCode = null, Exception? inner = null) : Exception(message, inner)
+{
+    public int? StatusCode { get; } = statusCode;
+}

@@ -1,0 +1,41 @@
+namespace SandboxBroker.Api.Http;
+
+internal static class EdgeExtensions
+{
+    /// <summary>Maximum request body: registration of 1,000 sandboxes fits easily; larger bodies get 413.</summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    /// <summary>Problem details for everything, bearer-token auth with roles, request size limits.</summary>
+    public static IHostApplicationBuilder AddEdge(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            context.ProblemDetails.Extensions.TryAdd("code", ErrorCodes.ForStatus(status));
+            context.ProblemDetails.Extensions["request_id"] = context.HttpContext.TraceIdentifier;
+            context.ProblemDetails.Extensions.Remove("traceId");
+        });
+        builder.Services.AddExceptionHandler<BrokerExceptionHandler>();
+        builder.Services.AddTokenAuthentication();
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options =>
+        {
+            options.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            options.AddServerHeader = false;
+        });
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            options.SerializerOptions.DictionaryKeyPolicy = null;
+        });
+        return builder;
+    }
+
+    /// <summary>Request id first (every response carries it), then errors as problems, then auth.</summary>
+    public static WebApplication UseEdgeBeforeRouting(this WebApplication app)
+    {
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+}

@@ -1,0 +1,78 @@
+using Serilog;
+using Serilog.Events;
+
+namespace SandboxBroker.Api.Observability;
+
+internal static class LoggingExtensions
+{
+    /// <summary>Serilog owns the pipeline: JSON lines on stdout, level from Logging:MinimumLevel (or LOG_LEVEL).</summary>
+    public static IHostApplicationBuilder AddBrokerLogging(this IHostApplicationBuilder builder)
+    {
+        var level = Enum.TryParse<LogEventLevel>(builder.Configuration["Logging:MinimumLevel"], ignoreCase: true, out var parsed)
+            ? parsed
+            : LogEventLevel.Information;
+        builder.Services.AddSerilog((_, lc) => lc
+            .MinimumLevel.Is(level)
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Extensions.Http", LogEventLevel.Warning)
+            .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+            .MinimumLevel.Override("Polly", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
+            .MinimumLevel.Override(typeof(Http.TokenAuthenticationHandler).FullName!, LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(new JsonLogFormatter()));
+        return builder;
+    }
+
+    /// <summary>
+    /// One line per request: action ("POST /v1/allocate"), status, outcome, latency_ms, track_id (the requester)
+    /// and sandbox_id when the route has one. 5xx are errors, 409/429 warnings, the rest information.
+    /// Headers are never logged, so tokens never reach the logs.
+    /// </summary>
+    public static IApplicationBuilder UseBrokerRequestLogging(this IApplicationBuilder app) =>
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.MessageTemplate = "{action:l} - {status_code} in {latency_ms} ms";
+            options.IncludeQueryInRequestPath = false;
+            options.GetLevel = (context, _, exception) =>
+                exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : context.Response.StatusCode is 409 or 429 ? LogEventLevel.Warning
+                : context.Request.Path.StartsWithSegments("/metrics") || context.Request.Path.StartsWithSegments("/healthz")
+                    || context.Request.Path.StartsWithSegments("/readyz") ? LogEventLevel.Debug
+                : LogEventLevel.Information;
+            options.EnrichDiagnosticContext = (diagnostics, context) =>
+            {
+                var status = context.Response.StatusCode;
+                diagnostics.Set("action", $"{context.Request.Method} {context.Request.Path}");
+                diagnostics.Set("status_code", status);
+                diagnostics.Set("outcome", status < 400 ? "success" : status < 500 ? "rejected" : "error");
+                var requester = context.Request.Headers["X-Instruqt-Sandbox-ID"].ToString();
+                if (requester.Length == 0)
+                {
+                    requester = context.Request.Headers["X-Track-ID"].ToString();
+                }
+
+                if (Http.InputRules.IsValidId(requester))
+                {
+                    diagnostics.Set("track_id", requester);
+                }
+
+                if (context.Request.RouteValues.TryGetValue("sandboxId", out var id) && id is string sandboxId && Http.InputRules.IsValidId(sandboxId))
+                {
+                    diagnostics.Set("sandbox_id", sandboxId);
+                }
+            };
+        }).Use(async (context, next) =>
+        {
+            // latency_ms as a plain number for metric filters; Serilog's own Elapsed stays out of the template.
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            context.Response.OnStarting(() =>
+            {
+                var diagnostics = context.RequestServices.GetService<IDiagnosticContext>();
+                diagnostics?.Set("latency_ms", Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2));
+                return Task.CompletedTask;
+            });
+            await next(context);
+        });
+}

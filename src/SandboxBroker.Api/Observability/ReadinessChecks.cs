@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Options;
+using SandboxBroker.Api.Csp;
+using SandboxBroker.Api.Storage;
+using SandboxBroker.Api.Workers;
+
+namespace SandboxBroker.Api.Observability;
+
+public enum CheckStatus
+{
+    Ok,
+    /// <summary>Working with reduced function (e.g. CSP circuit open): still ready.</summary>
+    Degraded,
+    Failed,
+}
+
+public sealed record CheckResult(CheckStatus Status, string Detail);
+
+/// <summary>One part of /readyz. Implementations are registered as <see cref="IReadinessCheck"/>.</summary>
+public interface IReadinessCheck
+{
+    string Name { get; }
+
+    Task<CheckResult> CheckAsync(CancellationToken ct);
+}
+
+/// <summary>The store answers within 1 s.</summary>
+internal sealed class StoreReadinessCheck(ISandboxStore store, StoreChoice choice, TimeProvider time) : IReadinessCheck
+{
+    public string Name => "store";
+
+    public async Task<CheckResult> CheckAsync(CancellationToken ct)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1), time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        try
+        {
+            await store.PingAsync(linked.Token).WaitAsync(TimeSpan.FromSeconds(1), time, ct);
+            return new CheckResult(CheckStatus.Ok, $"ok ({choice.Provider})");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return new CheckResult(CheckStatus.Failed, $"unreachable ({choice.Provider}): {ex.GetType().Name}");
+        }
+    }
+}
+
+/// <summary>While jobs are enabled, the first sync attempt has finished (successful or not).</summary>
+internal sealed class FirstSyncReadinessCheck(ReadinessState readiness, IOptions<JobsOptions> jobs, ICspProvider csp) : IReadinessCheck
+{
+    public string Name => "sync";
+
+    public Task<CheckResult> CheckAsync(CancellationToken ct) => Task.FromResult(
+        !jobs.Value.Enabled ? new CheckResult(CheckStatus.Ok, $"jobs disabled (csp mode {csp.Mode})")
+        : readiness.FirstSyncAttempted ? new CheckResult(CheckStatus.Ok, $"first sync attempted (csp mode {csp.Mode})")
+        : new CheckResult(CheckStatus.Failed, $"waiting for the first sync (csp mode {csp.Mode})"));
+}

@@ -1,0 +1,341 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using SandboxBroker.Api.Sandboxes;
+
+namespace SandboxBroker.Api.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode, single node. Reads use pooled connections (WAL lets them run
+/// beside the writer); all writes go through one connection under a lock, so they never meet SQLITE_BUSY and
+/// each state change is one conditional statement (or one short transaction) on the state it expects.
+/// </summary>
+internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
+{
+    private const string Select = "SELECT " + SqliteSchema.Columns + " FROM sandboxes";
+    private readonly string connectionString;
+    private readonly SemaphoreSlim writeLock = new(1, 1);
+    private SqliteConnection? writer;
+
+    public SqliteSandboxStore(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 5,
+        }.ToString();
+    }
+
+    public string ConnectionString => connectionString;
+
+    public Task InitializeAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        // WAL: readers do not block the writer; synchronous=NORMAL keeps every committed write across a
+        // process crash (kill -9), only an OS crash may lose the last commits.
+        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
+        Execute(connection, SqliteSchema.Create);
+        writer = connection;
+        return Task.CompletedTask;
+    }
+
+    public async Task PingAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM sandboxes LIMIT 1";
+        await command.ExecuteScalarAsync(ct);
+    }
+
+    public async Task<Sandbox?> GetAsync(string sandboxId, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        return ReadOne(connection, Select + " WHERE sandbox_id = $id", ("$id", sandboxId));
+    }
+
+    public async Task<IReadOnlyList<Sandbox>> FindAvailableAsync(string? namePrefix, int limit, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        var start = Random.Shared.NextInt64();
+        // A window at a random point of the pool (rnd is random per row), wrapping around at the end.
+        var (filter, index) = namePrefix is null
+            ? ("", "ix_sandboxes_status_rnd")
+            : (" AND name >= $p AND name < $pend", "ix_sandboxes_status_name");
+        var sql = $"{Select} INDEXED BY {index} WHERE status = 'available'{filter} AND rnd >= $r ORDER BY rnd LIMIT $k";
+        var parameters = PrefixParameters(namePrefix, ("$r", start), ("$k", limit));
+        var found = ReadMany(connection, sql, parameters);
+        if (found.Count < limit)
+        {
+            var wrapSql = $"{Select} INDEXED BY {index} WHERE status = 'available'{filter} AND rnd < $r ORDER BY rnd LIMIT $k";
+            found.AddRange(ReadMany(connection, wrapSql, PrefixParameters(namePrefix, ("$r", start), ("$k", limit - found.Count))));
+        }
+
+        return found;
+    }
+
+    public async Task<string?> GetIdempotentSandboxIdAsync(string requester, string idempotencyKey, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        await using var command = Command(connection, "SELECT sandbox_id FROM idempotency WHERE requester = $r AND idempotency_key = $k",
+            ("$r", requester), ("$k", idempotencyKey));
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
+    public async Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct)
+    {
+        await writeLock.WaitAsync(ct);
+        try
+        {
+            var connection = Writer;
+            using var transaction = connection.BeginTransaction();
+            using var current = Command(connection, "SELECT sandbox_id FROM idempotency WHERE requester = $r AND idempotency_key = $k",
+                ("$r", request.Requester), ("$k", request.IdempotencyKey));
+            current.Transaction = transaction;
+            var recorded = current.ExecuteScalar() as string;
+            if (!string.Equals(recorded, request.ReplacesSandboxId, StringComparison.Ordinal))
+            {
+                return new ClaimResult.KeyTaken(recorded);
+            }
+
+            using var claim = Command(connection,
+                "UPDATE sandboxes SET status = 'allocated', allocated_to_track = $r, allocated_at = $now, idempotency_key = $k, " +
+                "track_name = $track, expires_at = $exp, lab_duration_hours = $hours, updated_at = $now " +
+                "WHERE sandbox_id = $id AND status = 'available' RETURNING " + SqliteSchema.Columns,
+                ("$r", request.Requester), ("$now", request.Now), ("$k", request.IdempotencyKey), ("$track", request.TrackName),
+                ("$exp", request.ExpiresAt), ("$hours", request.LabDurationHours), ("$id", request.SandboxId));
+            claim.Transaction = transaction;
+            var claimed = ReadOne(claim);
+            if (claimed is null)
+            {
+                return new ClaimResult.SandboxTaken();
+            }
+
+            using var record = Command(connection,
+                "INSERT INTO idempotency (requester, idempotency_key, sandbox_id, updated_at) VALUES ($r, $k, $id, $now) " +
+                "ON CONFLICT (requester, idempotency_key) DO UPDATE SET sandbox_id = excluded.sandbox_id, updated_at = excluded.updated_at",
+                ("$r", request.Requester), ("$k", request.IdempotencyKey), ("$id", request.SandboxId), ("$now", request.Now));
+            record.Transaction = transaction;
+            record.ExecuteNonQuery();
+            transaction.Commit();
+            return new ClaimResult.Claimed(claimed);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    public async Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct)
+    {
+        var sets = new List<string> { "status = $to", "updated_at = $now" };
+        var parameters = new List<(string, object?)>
+        {
+            ("$id", change.SandboxId), ("$from", change.From.ToWire()), ("$to", change.To.ToWire()), ("$now", change.Now),
+        };
+        AddSet(sets, parameters, "deletion_requested_at", change.DeletionRequestedAt);
+        AddSet(sets, parameters, "deletion_retry_count", change.DeletionRetryCount);
+        AddSet(sets, parameters, "last_error", change.LastError);
+        AddSet(sets, parameters, "next_attempt_at", change.NextAttemptAt);
+        AddSet(sets, parameters, "deleted_at", change.DeletedAt);
+        if (change.ClearLastError)
+        {
+            sets.Add("last_error = NULL");
+        }
+
+        if (change.ClearNextAttempt)
+        {
+            sets.Add("next_attempt_at = NULL");
+        }
+
+        var where = "sandbox_id = $id AND status = $from";
+        if (change.RequireHolder is not null)
+        {
+            where += " AND allocated_to_track = $holder";
+            parameters.Add(("$holder", change.RequireHolder));
+        }
+
+        if (change.RequireRetryCount is not null)
+        {
+            where += " AND deletion_retry_count = $rc";
+            parameters.Add(("$rc", change.RequireRetryCount));
+        }
+
+        var sql = $"UPDATE sandboxes SET {string.Join(", ", sets)} WHERE {where} RETURNING {SqliteSchema.Columns}";
+        var applied = await WriteAsync(connection => ReadOne(connection, sql, [.. parameters]), ct);
+        if (applied is not null)
+        {
+            return new TransitionResult.Applied(applied);
+        }
+
+        var current = await GetAsync(change.SandboxId, ct);
+        return current is null ? new TransitionResult.NotFound() : new TransitionResult.Conflict(current);
+    }
+
+    public Task<UpsertOutcome> UpsertFromUpstreamAsync(UpstreamSandbox sandbox, long now, CancellationToken ct) =>
+        WriteAsync(connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            using var read = Command(connection, "SELECT status FROM sandboxes WHERE sandbox_id = $id", ("$id", sandbox.SandboxId));
+            read.Transaction = transaction;
+            var status = read.ExecuteScalar() as string;
+            UpsertOutcome outcome;
+            if (status is null)
+            {
+                outcome = Insert(connection, transaction, sandbox, now) ? UpsertOutcome.Created : UpsertOutcome.Untouched;
+            }
+            else if (status is SandboxStatusNames.Available or SandboxStatusNames.Stale)
+            {
+                using var update = Command(connection,
+                    "UPDATE sandboxes SET status = 'available', name = $name, external_id = $ext, sfdc_account_id = $sfdc, " +
+                    "last_synced = $now, updated_at = $now WHERE sandbox_id = $id AND status = $expected",
+                    ("$name", sandbox.Name), ("$ext", sandbox.ExternalId), ("$sfdc", sandbox.SfdcAccountId), ("$now", now),
+                    ("$id", sandbox.SandboxId), ("$expected", status));
+                update.Transaction = transaction;
+                var changed = update.ExecuteNonQuery() == 1;
+                outcome = !changed ? UpsertOutcome.Untouched
+                    : status == SandboxStatusNames.Stale ? UpsertOutcome.Revived : UpsertOutcome.Refreshed;
+            }
+            else
+            {
+                outcome = UpsertOutcome.Untouched;
+            }
+
+            transaction.Commit();
+            return outcome;
+        }, ct);
+
+    public Task<bool> RegisterAsync(UpstreamSandbox sandbox, long now, CancellationToken ct) =>
+        WriteAsync(connection => Insert(connection, null, sandbox, now), ct);
+
+    public Task<bool> PurgeTombstoneAsync(string sandboxId, CancellationToken ct) =>
+        WriteAsync(connection =>
+        {
+            using var command = Command(connection, "DELETE FROM sandboxes WHERE sandbox_id = $id AND status = 'deleted'", ("$id", sandboxId));
+            return command.ExecuteNonQuery() == 1;
+        }, ct);
+
+    private static bool Insert(SqliteConnection connection, SqliteTransaction? transaction, UpstreamSandbox sandbox, long now)
+    {
+        using var insert = Command(connection,
+            "INSERT INTO sandboxes (sandbox_id, name, external_id, status, allocated_at, lab_duration_hours, deletion_retry_count, " +
+            "last_synced, created_at, updated_at, sfdc_account_id, rnd) " +
+            "VALUES ($id, $name, $ext, 'available', 0, 4, 0, $now, $created, $now, $sfdc, $rnd) ON CONFLICT (sandbox_id) DO NOTHING",
+            ("$id", sandbox.SandboxId), ("$name", sandbox.Name), ("$ext", sandbox.ExternalId), ("$now", now),
+            ("$created", sandbox.CreatedAt > 0 ? sandbox.CreatedAt : now), ("$sfdc", sandbox.SfdcAccountId),
+            ("$rnd", Random.Shared.NextInt64()));
+        insert.Transaction = transaction;
+        return insert.ExecuteNonQuery() == 1;
+    }
+
+    public async Task<SandboxPage> ListAsync(SandboxQuery query, CancellationToken ct)
+    {
+        var where = new List<string>();
+        var parameters = new List<(string, object?)> { ("$limit", query.Limit + 1) };
+        if (query.Status is { } status)
+        {
+            where.Add("status = $status");
+            parameters.Add(("$status", status.ToWire()));
+        }
+        else
+        {
+            where.Add("status <> 'deleted'");
+        }
+
+        if (query.NamePrefix is not null)
+        {
+            where.Add("name >= $p AND name < $pend");
+            parameters.AddRange(PrefixParameters(query.NamePrefix));
+        }
+
+        if (query.TrackName is not null)
+        {
+            where.Add("track_name = $track");
+            parameters.Add(("$track", query.TrackName));
+        }
+
+        if (query.Requester is not null)
+        {
+            where.Add("allocated_to_track = $holder");
+            parameters.Add(("$holder", query.Requester));
+        }
+
+        if (query.After is not null)
+        {
+            where.Add("sandbox_id > $after");
+            parameters.Add(("$after", query.After));
+        }
+
+        await using var connection = await OpenReaderAsync(ct);
+        var sql = $"{Select} WHERE {string.Join(" AND ", where)} ORDER BY sandbox_id LIMIT $limit";
+        var rows = ReadMany(connection, sql, [.. parameters]);
+        if (rows.Count <= query.Limit)
+        {
+            return new SandboxPage(rows, null);
+        }
+
+        rows.RemoveAt(rows.Count - 1);
+        return new SandboxPage(rows, rows[^1].SandboxId);
+    }
+
+    public async IAsyncEnumerable<Sandbox> ScanByStatusAsync(SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
+    {
+        string? after = null;
+        while (true)
+        {
+            var page = await ListAsync(new SandboxQuery { Status = status, Limit = 500, After = after }, ct);
+            foreach (var sandbox in page.Items)
+            {
+                yield return sandbox;
+            }
+
+            if (page.Next is null)
+            {
+                yield break;
+            }
+
+            after = page.Next;
+        }
+    }
+
+    public async Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        var sql = namePrefix is null
+            ? "SELECT status, COUNT(*) FROM sandboxes GROUP BY status"
+            : "SELECT status, COUNT(*) FROM sandboxes WHERE name >= $p AND name < $pend GROUP BY status";
+        await using var command = Command(connection, sql, PrefixParameters(namePrefix));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct))
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        long Of(string status) => counts.GetValueOrDefault(status);
+        return new PoolCounts(Of(SandboxStatusNames.Available), Of(SandboxStatusNames.Allocated), Of(SandboxStatusNames.PendingDeletion),
+            Of(SandboxStatusNames.DeletionFailed), Of(SandboxStatusNames.Stale), Of(SandboxStatusNames.Deleted));
+    }
+
+    public Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct) =>
+        WriteAsync(connection =>
+        {
+            using var command = Command(connection,
+                "INSERT INTO sequences (name, value) VALUES ($n, $d) ON CONFLICT (name) DO UPDATE SET value = value + $d RETURNING value",
+                ("$n", name), ("$d", delta));
+            return (long)command.ExecuteScalar()!;
+        }, ct);
+
+    public void Dispose()
+    {
+        writer?.Dispose();
+        writeLock.Dispose();
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Options;
+using SandboxBroker.Api.Storage.Sqlite;
+
+namespace SandboxBroker.Api.Storage;
+
+internal static class StorageExtensions
+{
+    /// <summary>Registers the one <see cref="ISandboxStore"/> chosen by <see cref="StoreSelection"/>.</summary>
+    public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var provider = StoreSelection.Choose(builder.Configuration, builder.Environment);
+        builder.Services.AddSingleton(new StoreChoice(provider));
+        if (provider == StorageOptions.DynamoDbProvider)
+        {
+            DynamoDb.DynamoDbRegistration.Register(builder.Services);
+        }
+        else
+        {
+            builder.Services.AddSingleton<ISandboxStore>(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+                var path = Path.IsPathRooted(options.Sqlite.Path)
+                    ? options.Sqlite.Path
+                    : Path.Combine(sp.GetRequiredService<IHostEnvironment>().ContentRootPath, options.Sqlite.Path);
+                return new SqliteSandboxStore(path);
+            });
+        }
+
+        builder.Services.AddHostedService<StoreInitializer>();
+        return builder;
+    }
+}
+
+/// <summary>The store this process runs on (for logs, readiness and the Simulated-mode default).</summary>
+internal sealed record StoreChoice(string Provider)
+{
+    public bool IsEmbedded => Provider == StorageOptions.SqliteProvider;
+}
+
+/// <summary>Prepares the store before the server accepts requests (hosted services start before Kestrel).</summary>
+internal sealed class StoreInitializer(ISandboxStore store, StoreChoice choice, ILogger<StoreInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.InitializeAsync(cancellationToken);
+        logger.LogInformation("Store ready: {Provider:l}", choice.Provider);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Options;
+using SandboxBroker.Api.Csp;
+using SandboxBroker.Api.Observability;
+using SandboxBroker.Api.Sandboxes;
+using SandboxBroker.Api.Storage;
+
+namespace SandboxBroker.Api.Workers.Sync;
+
+public sealed record SyncResult(int Synced, int Created, int Revived, int MarkedStale, bool Guarded, long DurationMs);
+
+/// <summary>
+/// Mirrors the CSP pool into the store (SPEC section 7): new upstream sandboxes become available, stale ones that
+/// reappear become available again, every other state and every tombstone is left alone; available sandboxes
+/// missing upstream become stale, unless the blast-radius guard holds (empty list, or too large a share of the
+/// pool would go stale), which stales nothing. Every write is conditional on the state it expects, so a
+/// concurrent allocation can never be undone.
+/// </summary>
+internal sealed partial class SyncService(
+    ISandboxStore store,
+    ICspProvider csp,
+    TimeProvider time,
+    IOptionsMonitor<JobsOptions> options,
+    BrokerMetrics metrics,
+    ILogger<SyncService> logger)
+{
+    public async Task<SyncResult> RunOnceAsync(CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            var result = await SyncAsync(started, ct);
+            metrics.SyncTotal.WithLabels(result.Guarded ? "guarded" : "success").Inc();
+            return result;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            metrics.SyncTotal.WithLabels("error").Inc();
+            throw;
+        }
+        finally
+        {
+            metrics.SyncDuration.Observe(time.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private async Task<SyncResult> SyncAsync(long started, CancellationToken ct)
+    {
+        var upstream = await csp.ListSandboxesAsync(ct);
+        var now = time.NowEpochSeconds();
+        int created = 0, revived = 0, refreshed = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var sandbox in upstream)
+        {
+            if (!seen.Add(sandbox.SandboxId))
+            {
+                continue;
+            }
+
+            switch (await store.UpsertFromUpstreamAsync(sandbox, now, ct))
+            {
+                case UpsertOutcome.Created: created++; break;
+                case UpsertOutcome.Revived: revived++; break;
+                case UpsertOutcome.Refreshed: refreshed++; break;
+            }
+        }
+
+        var missing = new List<string>();
+        var available = 0;
+        await foreach (var sandbox in store.ScanByStatusAsync(SandboxStatus.Available, ct))
+        {
+            available++;
+            if (!seen.Contains(sandbox.SandboxId))
+            {
+                missing.Add(sandbox.SandboxId);
+            }
+        }
+
+        var maxFraction = options.CurrentValue.Sync.MaxStaleFraction;
+        var guarded = missing.Count > 0 && (seen.Count == 0 || missing.Count > maxFraction * available);
+        var markedStale = 0;
+        if (guarded)
+        {
+            LogGuardHeld(logger, missing.Count, available, seen.Count);
+        }
+        else
+        {
+            foreach (var id in missing)
+            {
+                var change = new StateChange { SandboxId = id, From = SandboxStatus.Available, To = SandboxStatus.Stale, Now = now };
+                if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
+                {
+                    markedStale++;
+                }
+            }
+        }
+
+        var result = new SyncResult(created + revived + refreshed, created, revived, markedStale, guarded, (long)time.GetElapsedTime(started).TotalMilliseconds);
+        LogSynced(logger, result.Synced, created, revived, markedStale, guarded, result.DurationMs);
+        return result;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Sync guard held: {Missing} of {Available} available sandboxes are missing from an upstream list of {Listed}; nothing marked stale")]
+    private static partial void LogGuardHeld(ILogger logger, int missing, int available, int listed);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Sync completed: {Synced} synced ({Created} new, {Revived} revived), {MarkedStale} marked stale, guarded {Guarded}, {DurationMs} ms")]
+    private static partial void LogSynced(ILogger logger, int synced, int created, int revived, int markedStale, bool guarded, long durationMs);
+}
