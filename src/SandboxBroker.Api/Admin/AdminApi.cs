@@ -12,6 +12,7 @@ internal static class AdminApi
         var group = app.MapGroup(basePath + "/admin")
             .RequireAuthorization(BrokerRoles.AdminPolicy)
             .WithTags("Admin");
+        group.MapAdminJobs();
         return group;
     }
 }

@@ -39,8 +39,33 @@ public sealed class BrokerMetrics
         "broker_cleanup_duration_seconds", "Duration of cleanup runs.",
         new HistogramConfiguration { Buckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] });
 
+    /// <summary>Unix time of each job's last successful pass (job: sync, cleanup, expiry, stale_purge, invariants).</summary>
+    public Gauge JobLastSuccess { get; } = Metrics.CreateGauge(
+        "broker_job_last_success_timestamp_seconds", "Unix time of the job's last successful pass on this instance.", "job");
+
+    public Histogram JobDuration { get; } = Metrics.CreateHistogram(
+        "broker_job_duration_seconds", "Duration of job passes.", new HistogramConfiguration
+        {
+            LabelNames = ["job"],
+            Buckets = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+        });
+
+    /// <summary>CSP circuit breaker: 0 closed, 1 open, 2 half-open, 3 isolated.</summary>
+    public Gauge CspCircuitState { get; } = Metrics.CreateGauge(
+        "broker_csp_circuit_state", "CSP circuit breaker state: 0 closed, 1 open, 2 half-open, 3 isolated.");
+
+    public Gauge InvariantViolations { get; } = Metrics.CreateGauge(
+        "broker_invariant_violations", "Invariant violations found by the last invariant check.");
+
+    public static readonly string[] Jobs = ["sync", "cleanup", "expiry", "stale_purge", "invariants"];
+
     public BrokerMetrics()
     {
+        foreach (var job in Jobs)
+        {
+            JobLastSuccess.WithLabels(job);
+        }
+
         foreach (var outcome in AllocateOutcomes)
         {
             AllocateTotal.WithLabels(outcome);

@@ -54,5 +54,24 @@ internal static class TableLayout
     /// <summary>DynamoDB TTL attribute (epoch seconds): set on tombstones that may expire.</summary>
     public const string Ttl = "ttl";
 
+    /// <summary>avail_shard values are "0" .. (AvailShardCount - 1); readers walk all of them, so only ever raise it.</summary>
+    public const int AvailShardCount = 16;
+
+    // Attributes of the other item kinds (they carry no status, so they are in no index).
+    /// <summary>On IDEM# items: the sandbox this (requester, key) holds. Not sandbox_id, so scans by sandbox_id never see it.</summary>
+    public const string IdempotencySandboxId = "idem_sandbox_id";
+    public const string CounterValue = "counter_value";
+    public const string JobName = "job";
+    public const string LeaseOwner = "lease_owner";
+    public const string LeaseExpiresAt = "lease_expires_at";
+    public const string LastRunAt = "last_run_at";
+    public const string LastFinishedAt = "last_finished_at";
+    public const string LastOutcome = "last_outcome";
+    public const string LastDurationMs = "last_duration_ms";
+    public const string LastSuccessAt = "last_success_at";
+    /// <summary>One item (PK = JOBINDEX, SK = META) whose string set <see cref="JobNames"/> names every job, so /jobs needs no Scan.</summary>
+    public const string JobIndexPk = "JOBINDEX";
+    public const string JobNames = "jobs";
+
     public static readonly string[] GlobalSecondaryIndexes = [StatusIndex, TrackIndex, IdempotencyIndex, AvailableIndex];
 }
