@@ -1,0 +1,37 @@
+# Token secrets. Terraform creates the containers only; values are set out of band so they never enter the
+# state (infra/README.md: aws secretsmanager put-secret-value). ECS injects them into the broker container as
+# Broker__TrackTokens__0, Broker__AdminTokens__0 and Csp__Token (locals.tf).
+resource "aws_secretsmanager_secret" "track_token" {
+  name                    = "${local.name}/track-token"
+  description             = "Bearer token of the lab tracks (Broker:TrackTokens:0)"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret" "admin_token" {
+  name                    = "${local.name}/admin-token"
+  description             = "Bearer token of the operators (Broker:AdminTokens:0)"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret" "csp_token" {
+  name                    = "${local.name}/csp-token"
+  description             = "ENG CSP API token (Csp:Token)"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+# Rotation slots (enable_next_tokens): a second accepted token while clients switch over.
+resource "aws_secretsmanager_secret" "track_token_next" {
+  count = var.enable_next_tokens ? 1 : 0
+
+  name                    = "${local.name}/track-token-next"
+  description             = "Second track token during a rotation (Broker:TrackTokens:1)"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret" "admin_token_next" {
+  count = var.enable_next_tokens ? 1 : 0
+
+  name                    = "${local.name}/admin-token-next"
+  description             = "Second admin token during a rotation (Broker:AdminTokens:1)"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
