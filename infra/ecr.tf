@@ -42,3 +42,19 @@ resource "aws_ssm_parameter" "image_tag" {
     ignore_changes = [insecure_value]
   }
 }
+
+# What the release workflow needs to know about this environment, so it never drifts from the infrastructure.
+resource "aws_ssm_parameter" "release_config" {
+  name        = "/${local.name}/release-config"
+  description = "Release workflow configuration of ${local.name} (written by Terraform)"
+  type        = "String"
+  insecure_value = jsonencode({
+    ecr_repository_url  = aws_ecr_repository.app.repository_url
+    cluster             = aws_ecs_cluster.main.name
+    service             = aws_ecs_service.app.name
+    task_family         = aws_ecs_task_definition.app.family
+    container_name      = local.container_name
+    image_tag_parameter = aws_ssm_parameter.image_tag.name
+    url                 = "https://${var.public_hostname}"
+  })
+}

@@ -80,6 +80,12 @@ data "aws_iam_policy_document" "github_release" {
   }
 
   statement {
+    sid       = "ReleaseConfig"
+    actions   = ["ssm:GetParameter"]
+    resources = [aws_ssm_parameter.release_config.arn]
+  }
+
+  statement {
     sid       = "TaskDefinitions"
     actions   = ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"]
     resources = ["*"]

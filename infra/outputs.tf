@@ -1,3 +1,13 @@
+output "url" {
+  description = "Public base URL of the broker (API under /v1)."
+  value       = "https://${var.public_hostname}"
+}
+
+output "release_config_parameter" {
+  description = "SSM parameter the release workflow reads (secret RELEASE_CONFIG_PARAMETER if not the default name)."
+  value       = aws_ssm_parameter.release_config.name
+}
+
 output "alb_dns_name" {
   description = "DNS name of the load balancer (point the certificate's host name at it)."
   value       = aws_lb.main.dns_name
@@ -57,7 +67,7 @@ output "token_secret_arns" {
 }
 
 output "github_release_role_arn" {
-  description = "Role for the release workflow (repository variable AWS_RELEASE_ROLE_ARN)."
+  description = "Role for the release workflow (environment secret AWS_RELEASE_ROLE_ARN)."
   value       = one(aws_iam_role.github_release[*].arn)
 }
 

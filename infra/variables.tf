@@ -52,6 +52,16 @@ variable "metrics_scrape_cidrs" {
 # ---------------------------------------------------------------------------------------------------------------
 # Edge
 # ---------------------------------------------------------------------------------------------------------------
+variable "public_hostname" {
+  description = "Host name clients use (covered by certificate_arn; point a DNS alias at output alb_dns_name)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", var.public_hostname))
+    error_message = "public_hostname must be a DNS name such as sandbox-broker.example.com."
+  }
+}
+
 variable "certificate_arn" {
   description = "ACM certificate ARN for the HTTPS listener (same region as the ALB)."
   type        = string

