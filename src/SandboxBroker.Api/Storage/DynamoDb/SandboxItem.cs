@@ -13,13 +13,13 @@ internal static class SandboxItem
     public static Dictionary<string, AttributeValue> Key(string sandboxId) => new()
     {
         [PartitionKey] = S(SandboxPkPrefix + sandboxId),
-        [SortKey] = S(SandboxSk),
+        [TableLayout.SortKey] = S(SandboxSk),
     };
 
     public static Dictionary<string, AttributeValue> IdempotencyKeyOf(string requester, string key) => new()
     {
         [PartitionKey] = S(IdempotencyPkPrefix + requester),
-        [SortKey] = S(IdempotencySkPrefix + key),
+        [TableLayout.SortKey] = S(IdempotencySkPrefix + key),
     };
 
     /// <summary>A new available sandbox, in the original's shape plus avail_shard.</summary>
@@ -49,7 +49,7 @@ internal static class SandboxItem
 
     public static bool IsSandbox(Dictionary<string, AttributeValue>? item) =>
         item is not null && Str(item, PartitionKey) is { } pk && pk.StartsWith(SandboxPkPrefix, StringComparison.Ordinal)
-        && Str(item, SortKey) == SandboxSk;
+        && Str(item, TableLayout.SortKey) == SandboxSk;
 
     /// <summary>Null for anything that is not a sandbox item with a known status (other item kinds, foreign data).</summary>
     public static Sandbox? FromItem(Dictionary<string, AttributeValue>? item)

@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Amazon.DynamoDBv2.Model;
+using SandboxBroker.Api.Sandboxes;
+using static SandboxBroker.Api.Storage.DynamoDb.SandboxItem;
+using static SandboxBroker.Api.Storage.DynamoDb.TableLayout;
+
+namespace SandboxBroker.Api.Storage.DynamoDb;
+
+/// <summary>
+/// Candidate windows. Available sandboxes carry a random avail_shard (0..15), so the sparse AvailableIndex
+/// (avail_shard, name) holds only available items, spread over shards. A reader starts at a random shard and, inside
+/// it, at a random name seen recently (or at a random end), reads a window three times the size it needs and samples
+/// from it; a burst of readers thus mostly sees different candidates. A name prefix is a key condition on the range
+/// key, so a match is found in a few reads wherever it sits in the pool.
+/// </summary>
+internal sealed partial class DynamoDbSandboxStore
+{
+    private const int WindowFactor = 3;
+    private const int MaxWindow = 100;
+    private const int SequentialShards = 3;
+    private readonly ConcurrentDictionary<string, Sandbox> recentCandidates = new(StringComparer.Ordinal);
+    private readonly string?[] recentNames = new string?[64];
+    private bool availableIndexMissing;
+
+    public async Task<IReadOnlyList<Sandbox>> FindAvailableAsync(string? namePrefix, int limit, CancellationToken ct)
+    {
+        if (limit <= 0)
+        {
+            return [];
+        }
+
+        var window = Math.Min(Math.Max(limit * WindowFactor, limit), MaxWindow);
+        var found = availableIndexMissing ? [] : await ReadShardsAsync(namePrefix, window, ct);
+        if (found.Count == 0)
+        {
+            // Items written by the original's tools after start-up have no avail_shard yet.
+            found = await ReadUnshardedAsync(namePrefix, window, ct);
+        }
+
+        var sample = found.ToArray();
+        Random.Shared.Shuffle(sample);
+        var result = sample.Take(limit).ToList();
+        Remember(result);
+        return result;
+    }
+
+    private async Task<List<Sandbox>> ReadShardsAsync(string? prefix, int window, CancellationToken ct)
+    {
+        var shards = Enumerable.Range(0, AvailShardCount).ToArray();
+        Random.Shared.Shuffle(shards);
+        var found = new Dictionary<string, Sandbox>(StringComparer.Ordinal);
+        // A few shards one after another (a big pool fills the window from the first), then the rest at once,
+        // so a sparse prefix costs one round of parallel reads rather than sixteen sequential ones.
+        for (var i = 0; i < shards.Length && found.Count < window; i++)
+        {
+            if (i < SequentialShards)
+            {
+                Add(found, await ReadShardAsync(shards[i], prefix, window - found.Count, ct));
+                continue;
+            }
+
+            var need = window - found.Count;
+            var rest = await Task.WhenAll(shards[i..].Select(shard => ReadShardAsync(shard, prefix, need, ct)));
+            foreach (var part in rest)
+            {
+                Add(found, part);
+            }
+
+            break;
+        }
+
+        return [.. found.Values.Take(window)];
+    }
+
+    /// <summary>Up to <paramref name="need"/> items of one shard, from a random starting point, wrapping around.</summary>
+    private async Task<List<Sandbox>> ReadShardAsync(int shard, string? prefix, int need, CancellationToken ct)
+    {
+        var shardValue = shard.ToString(CultureInfo.InvariantCulture);
+        var pivot = PickPivot(prefix);
+        if (pivot is null)
+        {
+            return await QueryShardAsync(shardValue, prefix, null, null, Random.Shared.Next(2) == 0, need, ct);
+        }
+
+        var upper = prefix is null ? null : PrefixEnd(prefix);
+        var items = await QueryShardAsync(shardValue, prefix, pivot, upper, true, need, ct);
+        if (items.Count < need)
+        {
+            var wrapped = await QueryShardAsync(shardValue, prefix, prefix ?? "", pivot, true, need - items.Count, ct, below: true);
+            items.AddRange(wrapped.Where(w => !items.Exists(i => i.SandboxId == w.SandboxId)));
+        }
+
+        return items;
+    }
+
+    /// <summary>
+    /// One key-range read of a shard: names from <paramref name="from"/> (up to <paramref name="to"/>, or below it when
+    /// <paramref name="below"/>), or every name with the prefix when there is no range. With a prefix the range is a
+    /// BETWEEN, and the filter drops the one name its upper bound may admit outside the prefix.
+    /// </summary>
+    private async Task<List<Sandbox>> QueryShardAsync(
+        string shard, string? prefix, string? from, string? to, bool forward, int need, CancellationToken ct, bool below = false)
+    {
+        var e = new Expr();
+        var name = e.N(Name);
+        var keyCondition = $"{e.N(AvailShard)} = {e.V(shard)}";
+        string? filter = null;
+        if (from is null)
+        {
+            keyCondition += prefix is null ? "" : $" AND begins_with({name}, {e.V(prefix)})";
+        }
+        else if (to is null)
+        {
+            keyCondition += $" AND {name} >= {e.V(from)}";
+        }
+        else if (below && from.Length == 0)
+        {
+            keyCondition += $" AND {name} < {e.V(to)}";
+        }
+        else
+        {
+            keyCondition += $" AND {name} BETWEEN {e.V(from)} AND {e.V(to)}";
+            filter = prefix is null ? null : $"begins_with({name}, {e.V(prefix)})";
+        }
+
+        var request = new QueryRequest
+        {
+            TableName = table,
+            IndexName = AvailableIndex,
+            KeyConditionExpression = keyCondition,
+            FilterExpression = filter,
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+            ScanIndexForward = forward,
+            Limit = need,
+        };
+        return await QueryUntilAsync(request, need, ct);
+    }
+
+    /// <summary>
+    /// StatusIndex: available items without avail_shard (written by the original's tools after start-up). They get
+    /// one here, so the next read finds them in a shard. Without an AvailableIndex this is the only candidate read.
+    /// </summary>
+    private async Task<List<Sandbox>> ReadUnshardedAsync(string? prefix, int need, CancellationToken ct)
+    {
+        var e = new Expr();
+        var filters = new List<string>(2);
+        if (!availableIndexMissing)
+        {
+            filters.Add($"attribute_not_exists({e.N(AvailShard)})");
+        }
+
+        if (prefix is not null)
+        {
+            filters.Add($"begins_with({e.N(Name)}, {e.V(prefix)})");
+        }
+
+        var request = new QueryRequest
+        {
+            TableName = table,
+            IndexName = StatusIndex,
+            KeyConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)}",
+            FilterExpression = filters.Count > 0 ? string.Join(" AND ", filters) : null,
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+            ScanIndexForward = Random.Shared.Next(2) == 0,
+        };
+        var found = await QueryUntilAsync(request, need, ct);
+        if (found.Count > 0 && !availableIndexMissing)
+        {
+            await Parallel.ForEachAsync(found, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (sandbox, c) => await AssignShardAsync(sandbox.SandboxId, c));
+            Log.Backfilled(logger, found.Count, "found by allocation");
+        }
+
+        return found;
+    }
+
+    /// <summary>Gives every available item of the original layout an avail_shard (start-up).</summary>
+    private async Task BackfillShardsAsync(string reason, int max, CancellationToken ct)
+    {
+        if (availableIndexMissing)
+        {
+            return;
+        }
+
+        var e = new Expr();
+        var request = new QueryRequest
+        {
+            TableName = table,
+            IndexName = StatusIndex,
+            KeyConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)}",
+            FilterExpression = $"attribute_not_exists({e.N(AvailShard)})",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        var pending = await QueryUntilAsync(request, max, ct);
+        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+            async (sandbox, c) => await AssignShardAsync(sandbox.SandboxId, c));
+        if (pending.Count > 0)
+        {
+            Log.Backfilled(logger, pending.Count, reason);
+        }
+    }
+
+    /// <summary>Conditional on the item still being available and unsharded: a claim in between wins.</summary>
+    private async Task AssignShardAsync(string sandboxId, CancellationToken ct)
+    {
+        var e = new Expr().Set(AvailShard, RandomShard());
+        var request = new UpdateItemRequest
+        {
+            TableName = table,
+            Key = Key(sandboxId),
+            UpdateExpression = e.Update(),
+            ConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)} AND attribute_not_exists({e.N(AvailShard)})",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        try
+        {
+            await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // Claimed or sharded meanwhile: nothing to do.
+        }
+    }
+
+    /// <summary>Pages a query until <paramref name="need"/> sandboxes are read or the key range is exhausted.</summary>
+    private async Task<List<Sandbox>> QueryUntilAsync(QueryRequest request, int need, CancellationToken ct)
+    {
+        var found = new List<Sandbox>();
+        do
+        {
+            var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct);
+            foreach (var item in response.Items ?? [])
+            {
+                if (FromItem(item) is { Status: SandboxStatus.Available } sandbox && found.Count < need)
+                {
+                    found.Add(sandbox);
+                }
+            }
+
+            request.ExclusiveStartKey = Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null;
+        }
+        while (request.ExclusiveStartKey is not null && found.Count < need);
+
+        return found;
+    }
+
+    private static void Add(Dictionary<string, Sandbox> found, List<Sandbox> items)
+    {
+        foreach (var item in items)
+        {
+            found.TryAdd(item.SandboxId, item);
+        }
+    }
+
+    /// <summary>A random name seen in an earlier window (matching the prefix), or null for "start at an end".</summary>
+    private string? PickPivot(string? prefix)
+    {
+        var offset = Random.Shared.Next(recentNames.Length);
+        for (var i = 0; i < recentNames.Length; i++)
+        {
+            var name = Volatile.Read(ref recentNames[(offset + i) % recentNames.Length]);
+            if (name is not null && (prefix is null || name.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Keeps a few names as future starting points, and the candidates so a claim can answer without a read.</summary>
+    private void Remember(List<Sandbox> candidates)
+    {
+        if (recentCandidates.Count > 10_000)
+        {
+            recentCandidates.Clear();
+        }
+
+        foreach (var candidate in candidates)
+        {
+            recentCandidates[candidate.SandboxId] = candidate;
+        }
+
+        foreach (var candidate in candidates.Take(4))
+        {
+            Volatile.Write(ref recentNames[Random.Shared.Next(recentNames.Length)], candidate.Name);
+        }
+    }
+
+    /// <summary>The smallest string above every name that starts with the prefix (ordinal).</summary>
+    private static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+}

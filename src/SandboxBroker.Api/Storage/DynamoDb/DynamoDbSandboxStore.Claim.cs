@@ -1,0 +1,122 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using SandboxBroker.Api.Sandboxes;
+using static SandboxBroker.Api.Storage.DynamoDb.SandboxItem;
+using static SandboxBroker.Api.Storage.DynamoDb.TableLayout;
+
+namespace SandboxBroker.Api.Storage.DynamoDb;
+
+/// <summary>The claim: one transaction of the idempotency record and the conditional available → allocated write.</summary>
+internal sealed partial class DynamoDbSandboxStore
+{
+    public async Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct)
+    {
+        var key = new Expr();
+        var keyCondition = request.ReplacesSandboxId is null
+            ? $"attribute_not_exists({key.N(PartitionKey)})"
+            : $"{key.N(IdempotencySandboxId)} = {key.V(request.ReplacesSandboxId)}";
+        var record = IdempotencyKeyOf(request.Requester, request.IdempotencyKey);
+        record[IdempotencySandboxId] = S(request.SandboxId);
+        record[UpdatedAt] = N(request.Now);
+
+        var claim = new Expr()
+            .Set(Status, SandboxStatusNames.Allocated)
+            .Set(AllocatedToTrack, request.Requester)
+            .Set(AllocatedAt, request.Now)
+            .Set(IdempotencyKey, request.IdempotencyKey)
+            .SetOrRemove(TrackName, request.TrackName)
+            .Set(ExpiresAt, request.ExpiresAt)
+            .Set(LabDurationHours, N(request.LabDurationHours))
+            .Set(UpdatedAt, request.Now)
+            .Remove(AvailShard);
+        var claimCondition = $"{claim.N(Status)} = {claim.V(SandboxStatusNames.Available)}";
+
+        var transaction = new TransactWriteItemsRequest
+        {
+            TransactItems =
+            [
+                new TransactWriteItem
+                {
+                    Put = new Put
+                    {
+                        TableName = table,
+                        Item = record,
+                        ConditionExpression = keyCondition,
+                        ExpressionAttributeNames = key.NamesOrNull,
+                        ExpressionAttributeValues = key.ValuesOrNull,
+                        ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+                    },
+                },
+                new TransactWriteItem
+                {
+                    Update = new Update
+                    {
+                        TableName = table,
+                        Key = Key(request.SandboxId),
+                        UpdateExpression = claim.Update(),
+                        ConditionExpression = claimCondition,
+                        ExpressionAttributeNames = claim.Names,
+                        ExpressionAttributeValues = claim.Values,
+                    },
+                },
+            ],
+        };
+
+        string? keyHolder;
+        try
+        {
+            await CallAsync("TransactWriteItems", c => client.TransactWriteItemsAsync(transaction, c), ct);
+            return new ClaimResult.Claimed(await ClaimedSandboxAsync(request, ct));
+        }
+        catch (TransactionCanceledException ex) when (ReasonCode(ex, 0) == "ConditionalCheckFailed")
+        {
+            keyHolder = ex.CancellationReasons[0].Item is { Count: > 0 } old ? Str(old, IdempotencySandboxId) : null;
+        }
+        catch (TransactionCanceledException ex) when (IsThrottled(ex))
+        {
+            Log.StoreUnavailable(logger, "TransactWriteItems", "throttled", ex.Message);
+            throw new StoreUnavailableException("DynamoDB throttled the claim", ex);
+        }
+        catch (TransactionCanceledException ex) when (ReasonCode(ex, 1) == "ConditionalCheckFailed" || IsConflict(ex))
+        {
+            // Someone else claimed the sandbox (or a concurrent transaction touched it): the caller tries another.
+            return new ClaimResult.SandboxTaken();
+        }
+
+        // A concurrent call of this requester and key won the record; tell the caller which sandbox it names.
+        return new ClaimResult.KeyTaken(keyHolder ?? await GetIdempotentSandboxIdAsync(request.Requester, request.IdempotencyKey, ct));
+    }
+
+    /// <summary>The claimed sandbox from the candidate read by FindAvailable and the values just written: no extra read.</summary>
+    private async Task<Sandbox> ClaimedSandboxAsync(ClaimRequest request, CancellationToken ct)
+    {
+        if (!recentCandidates.TryRemove(request.SandboxId, out var candidate))
+        {
+            // Claimed without a FindAvailable of this process (tests, tools): read what was written.
+            candidate = await GetAsync(request.SandboxId, ct)
+                ?? throw new InvalidOperationException($"sandbox {request.SandboxId} vanished right after it was claimed");
+            return candidate;
+        }
+
+        return candidate with
+        {
+            Status = SandboxStatus.Allocated,
+            AllocatedTo = request.Requester,
+            AllocatedAt = request.Now,
+            IdempotencyKey = request.IdempotencyKey,
+            TrackName = request.TrackName,
+            ExpiresAt = request.ExpiresAt,
+            LabDurationHours = request.LabDurationHours,
+            UpdatedAt = request.Now,
+        };
+    }
+
+    private static string? ReasonCode(TransactionCanceledException ex, int index) =>
+        ex.CancellationReasons is { } reasons && reasons.Count > index ? reasons[index].Code : null;
+
+    private static bool IsThrottled(TransactionCanceledException ex) =>
+        ex.CancellationReasons?.Exists(r => r.Code is "ThrottlingError" or "ProvisionedThroughputExceeded" or "RequestLimitExceeded") == true;
+
+    private static bool IsConflict(TransactionCanceledException ex) =>
+        ex.CancellationReasons?.Exists(r => r.Code == "TransactionConflict") == true;
+}

@@ -1,0 +1,178 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using static SandboxBroker.Api.Storage.DynamoDb.SandboxItem;
+using static SandboxBroker.Api.Storage.DynamoDb.TableLayout;
+
+namespace SandboxBroker.Api.Storage.DynamoDb;
+
+/// <summary>
+/// Counters (COUNTER#name / META) and job run locks (JOB#job / LEASE), each changed by one conditional write. A
+/// JOBINDEX item lists the job names, so listing jobs needs no Scan.
+/// </summary>
+internal sealed partial class DynamoDbSandboxStore
+{
+    public async Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct)
+    {
+        var e = new Expr();
+        var request = new UpdateItemRequest
+        {
+            TableName = table,
+            Key = new() { [PartitionKey] = S(CounterPkPrefix + name), [TableLayout.SortKey] = S(SandboxSk) },
+            UpdateExpression = $"ADD {e.N(CounterValue)} {e.V(delta)}",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+            ReturnValues = ReturnValue.UPDATED_NEW,
+        };
+        var response = await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
+        return Long(response.Attributes ?? [], CounterValue) ?? 0;
+    }
+
+    public async Task<bool> TryAcquireJobLeaseAsync(JobLeaseRequest request, CancellationToken ct)
+    {
+        var e = new Expr()
+            .Set(JobName, request.Job)
+            .Set(LeaseOwner, request.Owner)
+            .Set(LeaseExpiresAt, request.LeaseUntil)
+            .Set(LastRunAt, request.Now);
+        var exists = $"attribute_exists({e.N(PartitionKey)})";
+        var free = $"({e.N(LeaseExpiresAt)} <= {e.V(request.Now)} OR {e.N(LeaseOwner)} = {e.V(request.Owner)})";
+        // An absent item counts as last_run_at = 0, as on SQLite.
+        var condition = request.ExpectedLastRunAt switch
+        {
+            null => $"NOT {exists} OR {free}",
+            0 => $"NOT {exists} OR ({free} AND {e.N(LastRunAt)} = {e.V(0)})",
+            { } expected => $"{exists} AND {free} AND {e.N(LastRunAt)} = {e.V(expected)}",
+        };
+        var update = new UpdateItemRequest
+        {
+            TableName = table,
+            Key = JobKey(request.Job),
+            UpdateExpression = e.Update(),
+            ConditionExpression = condition,
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        try
+        {
+            await CallAsync("UpdateItem", c => client.UpdateItemAsync(update, c), ct);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+
+        await RegisterJobNameAsync(request.Job, ct);
+        return true;
+    }
+
+    public async Task<bool> RenewJobLeaseAsync(string job, string owner, long leaseUntil, CancellationToken ct)
+    {
+        var e = new Expr().Set(LeaseExpiresAt, leaseUntil);
+        var update = new UpdateItemRequest
+        {
+            TableName = table,
+            Key = JobKey(job),
+            UpdateExpression = e.Update(),
+            ConditionExpression = $"{e.N(LeaseOwner)} = {e.V(owner)}",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        try
+        {
+            await CallAsync("UpdateItem", c => client.UpdateItemAsync(update, c), ct);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    public async Task CompleteJobAsync(JobCompletion completion, CancellationToken ct)
+    {
+        var e = new Expr()
+            .Set(LeaseExpiresAt, 0)
+            .Set(LastFinishedAt, completion.FinishedAt)
+            .Set(LastOutcome, completion.Outcome)
+            .Set(LastDurationMs, completion.DurationMs)
+            .SetIfPresent(LastSuccessAt, completion.Succeeded ? completion.FinishedAt : null)
+            .Remove(LeaseOwner);
+        var update = new UpdateItemRequest
+        {
+            TableName = table,
+            Key = JobKey(completion.Job),
+            UpdateExpression = e.Update(),
+            ConditionExpression = $"{e.N(LeaseOwner)} = {e.V(completion.Owner)}",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        try
+        {
+            await CallAsync("UpdateItem", c => client.UpdateItemAsync(update, c), ct);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // The lease expired and another instance took it: its record wins.
+        }
+    }
+
+    public async Task<JobState?> GetJobStateAsync(string job, CancellationToken ct) =>
+        await GetItemAsync(JobKey(job), ct) is { } item ? MapJob(item) : null;
+
+    public async Task<IReadOnlyList<JobState>> ListJobStatesAsync(CancellationToken ct)
+    {
+        var index = await GetItemAsync(JobIndexKey(), ct);
+        var names = index is not null && index.TryGetValue(JobNames, out var set) ? set.SS ?? [] : [];
+        var states = new List<JobState>(names.Count);
+        foreach (var chunk in names.Order(StringComparer.Ordinal).Chunk(100))
+        {
+            var keys = new KeysAndAttributes { Keys = [.. chunk.Select(JobKey)], ConsistentRead = true };
+            var request = new BatchGetItemRequest { RequestItems = new() { [table] = keys } };
+            while (request.RequestItems is { Count: > 0 })
+            {
+                var response = await CallAsync("BatchGetItem", c => client.BatchGetItemAsync(request, c), ct);
+                if (response.Responses?.TryGetValue(table, out var items) == true)
+                {
+                    states.AddRange(items.Select(MapJob));
+                }
+
+                request.RequestItems = Has(response.UnprocessedKeys) ? response.UnprocessedKeys : null;
+            }
+        }
+
+        return [.. states.OrderBy(s => s.Job, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Idempotent: ADD to a string set. Runs after every acquisition, so a failed earlier attempt heals.</summary>
+    private async Task RegisterJobNameAsync(string job, CancellationToken ct)
+    {
+        var e = new Expr();
+        var request = new UpdateItemRequest
+        {
+            TableName = table,
+            Key = JobIndexKey(),
+            UpdateExpression = $"ADD {e.N(JobNames)} {e.V(new AttributeValue { SS = [job] })}",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
+    }
+
+    private static Dictionary<string, AttributeValue> JobKey(string job) =>
+        new() { [PartitionKey] = S(JobPkPrefix + job), [TableLayout.SortKey] = S(JobSk) };
+
+    private static Dictionary<string, AttributeValue> JobIndexKey() =>
+        new() { [PartitionKey] = S(JobIndexPk), [TableLayout.SortKey] = S(SandboxSk) };
+
+    private static JobState MapJob(Dictionary<string, AttributeValue> item) => new()
+    {
+        Job = Str(item, JobName) ?? Str(item, PartitionKey)![JobPkPrefix.Length..],
+        LeaseOwner = Str(item, LeaseOwner),
+        LeaseExpiresAt = Long(item, LeaseExpiresAt) ?? 0,
+        LastRunAt = Long(item, LastRunAt) ?? 0,
+        LastFinishedAt = Long(item, LastFinishedAt),
+        LastOutcome = Str(item, LastOutcome),
+        LastDurationMs = Long(item, LastDurationMs),
+        LastSuccessAt = Long(item, LastSuccessAt),
+    };
+}

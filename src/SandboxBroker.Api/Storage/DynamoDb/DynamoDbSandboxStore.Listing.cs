@@ -1,0 +1,240 @@
+using System.Runtime.CompilerServices;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using SandboxBroker.Api.Sandboxes;
+using static SandboxBroker.Api.Storage.DynamoDb.SandboxItem;
+using static SandboxBroker.Api.Storage.DynamoDb.TableLayout;
+
+namespace SandboxBroker.Api.Storage.DynamoDb;
+
+/// <summary>
+/// Listing and counting read only sandbox items: StatusIndex (only sandboxes carry status), TrackIndex (only
+/// sandboxes carry allocated_to_track), or a Scan filtered to SBX#/META. Pages end on an item's own key, so a page
+/// cut short by filters never skips or repeats an item.
+/// </summary>
+internal sealed partial class DynamoDbSandboxStore
+{
+    private static readonly string[] TableKeys = [PartitionKey, TableLayout.SortKey];
+    private static readonly string[] StatusIndexKeys = [PartitionKey, TableLayout.SortKey, Status, AllocatedAt];
+    private static readonly string[] TrackIndexKeys = [PartitionKey, TableLayout.SortKey, AllocatedToTrack, AllocatedAt];
+
+    public async Task<SandboxPage> ListAsync(SandboxQuery query, CancellationToken ct)
+    {
+        var limit = Math.Max(query.Limit, 1);
+        var (read, keyNames, fingerprint) = ListRequest(query);
+        if (query.After is not null)
+        {
+            var start = ListCursor.Decode(query.After, fingerprint, keyNames);
+            if ((query.Status is { } status && start[Status].S != status.ToWire())
+                || (query.Status is null && query.Requester is not null && start[AllocatedToTrack].S != query.Requester))
+            {
+                throw new InvalidCursorException("the cursor is not valid for this query");
+            }
+
+            read.ExclusiveStartKey = start;
+        }
+
+        var rows = new List<(Sandbox Sandbox, Dictionary<string, AttributeValue> Item)>(limit + 1);
+        // limit + 1 rows tell whether another page exists, so the last page has no cursor (as on SQLite).
+        read.SetLimit(query.NamePrefix is null && query.TrackName is null && read.Scan is null ? limit + 1 : Math.Min(1000, (limit + 1) * 4));
+        do
+        {
+            var (items, last) = await ReadPageAsync(read, ct);
+            foreach (var item in items)
+            {
+                if (FromItem(item) is { } sandbox && rows.Count <= limit)
+                {
+                    rows.Add((sandbox, item));
+                }
+            }
+
+            read.ExclusiveStartKey = last;
+        }
+        while (read.ExclusiveStartKey is not null && rows.Count <= limit);
+
+        if (rows.Count <= limit)
+        {
+            return new SandboxPage([.. rows.Select(r => r.Sandbox)], null);
+        }
+
+        var page = rows.Take(limit).ToList();
+        return new SandboxPage([.. page.Select(r => r.Sandbox)], ListCursor.Encode(fingerprint, keyNames, page[^1].Item));
+    }
+
+    private (PagedRead Read, string[] KeyNames, string Fingerprint) ListRequest(SandboxQuery query)
+    {
+        var e = new Expr();
+        var filters = new List<string>();
+        string[] keys;
+        string path;
+        QueryRequest? index = null;
+        ScanRequest? scan = null;
+        if (query.Status is { } status)
+        {
+            (keys, path) = (StatusIndexKeys, StatusIndex);
+            index = new QueryRequest { IndexName = StatusIndex, KeyConditionExpression = $"{e.N(Status)} = {e.V(status.ToWire())}" };
+            AddEquals(AllocatedToTrack, query.Requester);
+        }
+        else
+        {
+            filters.Add($"{e.N(Status)} <> {e.V(SandboxStatusNames.Deleted)}");
+            if (query.Requester is not null)
+            {
+                (keys, path) = (TrackIndexKeys, TrackIndex);
+                index = new QueryRequest { IndexName = TrackIndex, KeyConditionExpression = $"{e.N(AllocatedToTrack)} = {e.V(query.Requester)}" };
+            }
+            else
+            {
+                (keys, path) = (TableKeys, "scan");
+                scan = new ScanRequest();
+                filters.Add($"begins_with({e.N(PartitionKey)}, {e.V(SandboxPkPrefix)}) AND {e.N(TableLayout.SortKey)} = {e.V(SandboxSk)}");
+            }
+        }
+
+        if (query.NamePrefix is not null)
+        {
+            filters.Add($"begins_with({e.N(Name)}, {e.V(query.NamePrefix)})");
+        }
+
+        AddEquals(TrackName, query.TrackName);
+        var filter = filters.Count > 0 ? string.Join(" AND ", filters) : null;
+        if (index is not null)
+        {
+            index.TableName = table;
+            index.FilterExpression = filter;
+            index.ExpressionAttributeNames = e.Names;
+            index.ExpressionAttributeValues = e.Values;
+        }
+        else
+        {
+            scan!.TableName = table;
+            scan.FilterExpression = filter;
+            scan.ExpressionAttributeNames = e.Names;
+            scan.ExpressionAttributeValues = e.Values;
+        }
+
+        var fingerprint = ListCursor.Fingerprint(table, path, query.Status?.ToWire(), query.NamePrefix, query.TrackName, query.Requester);
+        return (new PagedRead(index, scan), keys, fingerprint);
+
+        void AddEquals(string attribute, string? value)
+        {
+            if (value is not null)
+            {
+                filters.Add($"{e.N(attribute)} = {e.V(value)}");
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<Sandbox> ScanByStatusAsync(SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var e = new Expr();
+        var request = new QueryRequest
+        {
+            TableName = table,
+            IndexName = StatusIndex,
+            KeyConditionExpression = $"{e.N(Status)} = {e.V(status.ToWire())}",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+            Limit = 500,
+        };
+        do
+        {
+            var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct);
+            foreach (var item in response.Items ?? [])
+            {
+                if (FromItem(item) is { } sandbox && sandbox.Status == status)
+                {
+                    yield return sandbox;
+                }
+            }
+
+            request.ExclusiveStartKey = Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+    }
+
+    /// <summary>One COUNT query per state on StatusIndex, all at once: reads index entries, never the whole table.</summary>
+    public async Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct)
+    {
+        var counts = await Task.WhenAll(SandboxStatusNames.All.Select(status => CountAsync(status, namePrefix, ct)));
+        long Of(SandboxStatus status) => counts[SandboxStatusNames.All.ToList().IndexOf(status)];
+        return new PoolCounts(Of(SandboxStatus.Available), Of(SandboxStatus.Allocated), Of(SandboxStatus.PendingDeletion),
+            Of(SandboxStatus.DeletionFailed), Of(SandboxStatus.Stale), Of(SandboxStatus.Deleted));
+    }
+
+    private async Task<long> CountAsync(SandboxStatus status, string? namePrefix, CancellationToken ct)
+    {
+        var e = new Expr();
+        var request = new QueryRequest
+        {
+            TableName = table,
+            IndexName = StatusIndex,
+            KeyConditionExpression = $"{e.N(Status)} = {e.V(status.ToWire())}",
+            Select = Select.COUNT,
+        };
+        // Only sandbox items carry status; the PK filter keeps foreign items with a status out all the same.
+        request.FilterExpression = $"begins_with({e.N(PartitionKey)}, {e.V(SandboxPkPrefix)})"
+            + (namePrefix is null ? "" : $" AND begins_with({e.N(Name)}, {e.V(namePrefix)})");
+        request.ExpressionAttributeNames = e.Names;
+        request.ExpressionAttributeValues = e.Values;
+        long total = 0;
+        do
+        {
+            var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct);
+            total += response.Count ?? 0;
+            request.ExclusiveStartKey = Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+
+        return total;
+    }
+
+    private async Task<(List<Dictionary<string, AttributeValue>> Items, Dictionary<string, AttributeValue>? Last)> ReadPageAsync(
+        PagedRead read, CancellationToken ct)
+    {
+        if (read.Query is { } query)
+        {
+            var response = await CallAsync("Query", c => client.QueryAsync(query, c), ct);
+            return (response.Items ?? [], Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null);
+        }
+
+        var page = await CallAsync("Scan", c => client.ScanAsync(read.Scan!, c), ct);
+        return (page.Items ?? [], Has(page.LastEvaluatedKey) ? page.LastEvaluatedKey : null);
+    }
+
+    /// <summary>A Query on an index or a Scan of the table, paged the same way.</summary>
+    private sealed class PagedRead(QueryRequest? query, ScanRequest? scan)
+    {
+        public QueryRequest? Query => query;
+
+        public ScanRequest? Scan => scan;
+
+        public Dictionary<string, AttributeValue>? ExclusiveStartKey
+        {
+            get => query is not null ? query.ExclusiveStartKey : scan!.ExclusiveStartKey;
+            set
+            {
+                if (query is not null)
+                {
+                    query.ExclusiveStartKey = value;
+                }
+                else
+                {
+                    scan!.ExclusiveStartKey = value;
+                }
+            }
+        }
+
+        public void SetLimit(int limit)
+        {
+            if (query is not null)
+            {
+                query.Limit = limit;
+            }
+            else
+            {
+                scan!.Limit = limit;
+            }
+        }
+    }
+}
