@@ -55,9 +55,12 @@ public sealed class BrokerFactory : WebApplicationFactory<Program>
 
     public BrokerFactory WithTime(TimeProvider time) => WithServices(s => s.Replace(ServiceDescriptor.Singleton(time)));
 
+    /// <summary>Testing by default; Production to check the start-up guards.</summary>
+    public string Environment { get; set; } = "Testing";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(Environment);
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
