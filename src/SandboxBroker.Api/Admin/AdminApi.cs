@@ -5,14 +5,21 @@ namespace SandboxBroker.Api.Admin;
 /// <summary>Operator endpoints under {base}/admin (SPEC section 5), admin token only.</summary>
 internal static class AdminApi
 {
-    public static IHostApplicationBuilder AddAdmin(this IHostApplicationBuilder builder) => builder;
+    public static IHostApplicationBuilder AddAdmin(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<AdminCursor>();
+        builder.Services.AddSingleton<AdminService>();
+        return builder;
+    }
 
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder app, string basePath)
     {
         var group = app.MapGroup(basePath + "/admin")
             .RequireAuthorization(BrokerRoles.AdminPolicy)
             .WithTags("Admin");
-        group.MapAdminJobs();
+        group.MapAdminSandboxes();   // list, get, stats, register
+        group.MapAdminRepairs();     // release, retry-deletion, bulk-delete
+        group.MapAdminJobs();        // sync, cleanup, expire, auto-delete-stale, jobs
         return group;
     }
 }
