@@ -47,6 +47,7 @@ data "aws_iam_policy_document" "task" {
   statement {
     sid = "PoolTable"
     actions = [
+      "dynamodb:BatchGetItem",
       "dynamodb:BatchWriteItem",
       "dynamodb:ConditionCheckItem",
       "dynamodb:DeleteItem",
