@@ -96,16 +96,14 @@ internal sealed partial class DynamoDbSandboxStore
 
     /// <summary>
     /// One key-range read of a shard: names from <paramref name="from"/> (up to <paramref name="to"/>, or below it when
-    /// <paramref name="below"/>), or every name with the prefix when there is no range. With a prefix the range is a
-    /// BETWEEN, and the filter drops the one name its upper bound may admit outside the prefix.
+    /// <paramref name="below"/>), or every name with the prefix when there is no range.
     /// </summary>
     private async Task<List<Sandbox>> QueryShardAsync(
         string shard, string? prefix, string? from, string? to, bool forward, int need, CancellationToken ct, bool below = false)
     {
         var e = new Expr();
-        var name = e.N(Name);
         var keyCondition = $"{e.N(AvailShard)} = {e.V(shard)}";
-        string? filter = null;
+        var name = prefix is null && from is null ? "" : e.N(Name);
         if (from is null)
         {
             keyCondition += prefix is null ? "" : $" AND begins_with({name}, {e.V(prefix)})";
@@ -121,7 +119,6 @@ internal sealed partial class DynamoDbSandboxStore
         else
         {
             keyCondition += $" AND {name} BETWEEN {e.V(from)} AND {e.V(to)}";
-            filter = prefix is null ? null : $"begins_with({name}, {e.V(prefix)})";
         }
 
         var request = new QueryRequest
@@ -129,13 +126,15 @@ internal sealed partial class DynamoDbSandboxStore
             TableName = table,
             IndexName = AvailableIndex,
             KeyConditionExpression = keyCondition,
-            FilterExpression = filter,
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
             ScanIndexForward = forward,
             Limit = need,
         };
-        return await QueryUntilAsync(request, need, ct);
+        // A key attribute cannot be filtered server-side: drop here the one name a BETWEEN bound may admit outside the prefix.
+        var items = await QueryUntilAsync(request, need, ct);
+        items.RemoveAll(s => prefix is not null && !s.Name.StartsWith(prefix, StringComparison.Ordinal));
+        return items;
     }
 
     /// <summary>
