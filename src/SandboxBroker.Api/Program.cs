@@ -3,6 +3,7 @@ using SandboxBroker.Api.Allocation;
 using SandboxBroker.Api.Configuration;
 using SandboxBroker.Api.Csp;
 using SandboxBroker.Api.Http;
+using SandboxBroker.Api.Invariants;
 using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Storage;
 using SandboxBroker.Api.Workers;
@@ -20,6 +21,7 @@ try
     builder.Services.AddAllocation();                      // allocation domain
     builder.AddWorkers();                                  // sync, cleanup, expiry, purge, invariants
     builder.AddAdmin();                                    // operator API
+    builder.AddInvariants();                               // invariant checks (API, metric, job)
     builder.AddEdge();                                     // problem details, auth, limits
     builder.AddObservability();                            // metrics, probes, OpenAPI
 
@@ -37,6 +39,7 @@ try
     app.MapMetricsEndpoint();                              // /metrics
     app.MapTrackApi(basePath);                             // /v1/allocate, /v1/sandboxes/...
     app.MapAdminApi(basePath);                             // /v1/admin/...
+    app.MapInvariants(basePath);                           // /v1/admin/invariants
     app.MapDocs(basePath);                                 // /v1/openapi.json, /v1/docs
 
     await app.RunAsync();
