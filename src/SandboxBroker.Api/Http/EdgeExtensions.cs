@@ -1,3 +1,5 @@
+using SandboxBroker.Api.Observability;
+
 namespace SandboxBroker.Api.Http;
 
 internal static class EdgeExtensions
@@ -17,6 +19,7 @@ internal static class EdgeExtensions
         });
         builder.Services.AddExceptionHandler<BrokerExceptionHandler>();
         builder.Services.AddTokenAuthentication();
+        builder.AddBrokerRateLimiting();
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options =>
         {
             options.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
@@ -34,6 +37,7 @@ internal static class EdgeExtensions
     public static WebApplication UseEdgeBeforeRouting(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseObservabilityAtEdge();                      // security headers, HTTP metrics (see the final 500)
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;

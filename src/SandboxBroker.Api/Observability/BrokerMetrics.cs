@@ -1,69 +1,76 @@
 using Prometheus;
+using SandboxBroker.Api.Storage;
 
 namespace SandboxBroker.Api.Observability;
 
 /// <summary>
 /// Every broker_* instrument, under the original broker's names (SPEC section 9) so its dashboards and alerts
 /// keep working. Labels come from small fixed sets only; every labelled series exists at 0 from start-up.
+/// The instruments live in this instance's own <see cref="Registry"/>, which the host serves at /metrics together
+/// with the HTTP request and .NET process metrics: each host in a process (as in the tests) exposes only what it
+/// did itself. Add new instruments here, never through the static <c>Metrics.Create*</c> (they would not be served).
 /// </summary>
 public sealed class BrokerMetrics
 {
     public static readonly string[] AllocateOutcomes = ["success", "idempotent", "after_release", "no_sandboxes", "error"];
     public static readonly string[] DeletionMarkedOutcomes = ["success", "repeat", "not_found", "not_owner", "error"];
     public static readonly string[] JobOutcomes = ["success", "error", "guarded", "skipped"];
-
-    public Counter AllocateTotal { get; } = Metrics.CreateCounter(
-        "broker_allocate_total", "Allocation requests by outcome.", "outcome");
-
-    public Counter AllocateConflicts { get; } = Metrics.CreateCounter(
-        "broker_allocate_conflicts_total", "Conditional claims lost to a concurrent claim.");
-
-    public Counter DeletionMarked { get; } = Metrics.CreateCounter(
-        "broker_deletion_marked_total", "mark-for-deletion requests by outcome.", "outcome");
-
-    public Counter SyncTotal { get; } = Metrics.CreateCounter("broker_sync_total", "Sync runs by outcome.", "outcome");
-
-    public Counter CleanupTotal { get; } = Metrics.CreateCounter("broker_cleanup_total", "Cleanup runs by outcome.", "outcome");
-
-    public Counter ExpiryTotal { get; } = Metrics.CreateCounter("broker_expiry_total", "Auto-expiry runs by outcome.", "outcome");
-
-    public Histogram AllocationLatency { get; } = Metrics.CreateHistogram(
-        "broker_allocation_latency_seconds", "Time to serve an allocation.",
-        new HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 5, 10] });
-
-    public Histogram SyncDuration { get; } = Metrics.CreateHistogram(
-        "broker_sync_duration_seconds", "Duration of sync runs.",
-        new HistogramConfiguration { Buckets = [0.1, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120] });
-
-    public Histogram CleanupDuration { get; } = Metrics.CreateHistogram(
-        "broker_cleanup_duration_seconds", "Duration of cleanup runs.",
-        new HistogramConfiguration { Buckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] });
-
-    /// <summary>Unix time of each job's last successful pass (job: sync, cleanup, expiry, stale_purge, invariants).</summary>
-    public Gauge JobLastSuccess { get; } = Metrics.CreateGauge(
-        "broker_job_last_success_timestamp_seconds", "Unix time of the job's last successful pass on this instance.", "job");
-
-    public Histogram JobDuration { get; } = Metrics.CreateHistogram(
-        "broker_job_duration_seconds", "Duration of job passes.", new HistogramConfiguration
-        {
-            LabelNames = ["job"],
-            Buckets = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
-        });
-
-    /// <summary>CSP circuit breaker: 0 closed, 1 open, 2 half-open, 3 isolated.</summary>
-    public Gauge CspCircuitState { get; } = Metrics.CreateGauge(
-        "broker_csp_circuit_state", "CSP circuit breaker state: 0 closed, 1 open, 2 half-open, 3 isolated.");
-
-    public Gauge InvariantViolations { get; } = Metrics.CreateGauge(
-        "broker_invariant_violations", "Invariant violations found by the last invariant check.");
-
     public static readonly string[] Jobs = ["sync", "cleanup", "expiry", "stale_purge", "invariants"];
 
     public BrokerMetrics()
+        : this(Metrics.NewCustomRegistry())
     {
+    }
+
+    public BrokerMetrics(CollectorRegistry registry)
+    {
+        Registry = registry;
+        var factory = Metrics.WithCustomRegistry(registry);
+
+        AllocateTotal = factory.CreateCounter("broker_allocate_total", "Allocation requests by outcome.", "outcome");
+        AllocateConflicts = factory.CreateCounter("broker_allocate_conflicts_total", "Conditional claims lost to a concurrent claim.");
+        DeletionMarked = factory.CreateCounter("broker_deletion_marked_total", "mark-for-deletion requests by outcome.", "outcome");
+        SyncTotal = factory.CreateCounter("broker_sync_total", "Sync runs by outcome.", "outcome");
+        CleanupTotal = factory.CreateCounter("broker_cleanup_total", "Cleanup runs by outcome.", "outcome");
+        ExpiryTotal = factory.CreateCounter("broker_expiry_total", "Auto-expiry runs by outcome.", "outcome");
+
+        AllocationLatency = factory.CreateHistogram(
+            "broker_allocation_latency_seconds", "Time to serve an allocation.",
+            new HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 5, 10] });
+        SyncDuration = factory.CreateHistogram(
+            "broker_sync_duration_seconds", "Duration of sync runs.",
+            new HistogramConfiguration { Buckets = [0.1, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120] });
+        CleanupDuration = factory.CreateHistogram(
+            "broker_cleanup_duration_seconds", "Duration of cleanup runs.",
+            new HistogramConfiguration { Buckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] });
+
+        JobLastSuccess = factory.CreateGauge(
+            "broker_job_last_success_timestamp_seconds", "Unix time of the job's last successful pass on this instance.", "job");
+        JobDuration = factory.CreateHistogram(
+            "broker_job_duration_seconds", "Duration of job passes.", new HistogramConfiguration
+            {
+                LabelNames = ["job"],
+                Buckets = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+            });
+        CspCircuitState = factory.CreateGauge(
+            "broker_csp_circuit_state", "CSP circuit breaker state: 0 closed, 1 open, 2 half-open, 3 isolated.");
+        InvariantViolations = factory.CreateGauge(
+            "broker_invariant_violations", "Invariant violations found by the last invariant check.");
+
+        // Unlabelled totals, as the original's; refreshed from the store's cheap counts by PoolGaugeRefresher.
+        PoolAvailable = factory.CreateGauge("broker_pool_available", "Sandboxes available for allocation.");
+        PoolAllocated = factory.CreateGauge("broker_pool_allocated", "Sandboxes allocated to a participant.");
+        PoolPendingDeletion = factory.CreateGauge("broker_pool_pending_deletion", "Sandboxes waiting for deletion upstream.");
+        PoolStale = factory.CreateGauge("broker_pool_stale", "Sandboxes no longer listed upstream.");
+        PoolDeletionFailed = factory.CreateGauge("broker_pool_deletion_failed", "Sandboxes whose deletion failed for good.");
+        PoolTotal = factory.CreateGauge("broker_pool_total", "Sandboxes in every state but deleted.");
+        PoolLastRefresh = factory.CreateGauge(
+            "broker_pool_gauges_last_refresh_timestamp_seconds", "Unix time the pool gauges were last read from the store.");
+
         foreach (var job in Jobs)
         {
             JobLastSuccess.WithLabels(job);
+            JobDuration.WithLabels(job);
         }
 
         foreach (var outcome in AllocateOutcomes)
@@ -82,5 +89,62 @@ public sealed class BrokerMetrics
             CleanupTotal.WithLabels(outcome);
             ExpiryTotal.WithLabels(outcome);
         }
+    }
+
+    /// <summary>The registry served at /metrics by the host that owns this instance.</summary>
+    public CollectorRegistry Registry { get; }
+
+    public Counter AllocateTotal { get; }
+
+    public Counter AllocateConflicts { get; }
+
+    public Counter DeletionMarked { get; }
+
+    public Counter SyncTotal { get; }
+
+    public Counter CleanupTotal { get; }
+
+    public Counter ExpiryTotal { get; }
+
+    public Histogram AllocationLatency { get; }
+
+    public Histogram SyncDuration { get; }
+
+    public Histogram CleanupDuration { get; }
+
+    /// <summary>Unix time of each job's last successful pass (job: sync, cleanup, expiry, stale_purge, invariants).</summary>
+    public Gauge JobLastSuccess { get; }
+
+    public Histogram JobDuration { get; }
+
+    /// <summary>CSP circuit breaker: 0 closed, 1 open, 2 half-open, 3 isolated.</summary>
+    public Gauge CspCircuitState { get; }
+
+    public Gauge InvariantViolations { get; }
+
+    public Gauge PoolAvailable { get; }
+
+    public Gauge PoolAllocated { get; }
+
+    public Gauge PoolPendingDeletion { get; }
+
+    public Gauge PoolStale { get; }
+
+    public Gauge PoolDeletionFailed { get; }
+
+    public Gauge PoolTotal { get; }
+
+    public Gauge PoolLastRefresh { get; }
+
+    /// <summary>Sets the pool gauges from one consistent set of counts.</summary>
+    public void SetPool(PoolCounts counts, long nowEpochSeconds)
+    {
+        PoolAvailable.Set(counts.Available);
+        PoolAllocated.Set(counts.Allocated);
+        PoolPendingDeletion.Set(counts.PendingDeletion);
+        PoolStale.Set(counts.Stale);
+        PoolDeletionFailed.Set(counts.DeletionFailed);
+        PoolTotal.Set(counts.Total);
+        PoolLastRefresh.Set(nowEpochSeconds);
     }
 }

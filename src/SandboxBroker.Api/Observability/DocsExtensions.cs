@@ -37,9 +37,13 @@ internal static class DocsExtensions
     public static IEndpointRouteBuilder MapDocs(this IEndpointRouteBuilder app, string basePath)
     {
         app.MapOpenApi(basePath + "/openapi.json").ExcludeFromDescription();
+        // Self-contained: no CDN fonts, telemetry or AI agent, so the docs page's CSP can stay same-origin.
         app.MapScalarApiReference(basePath + "/docs", options => options
             .WithTitle("Sandbox Broker API")
-            .WithOpenApiRoutePattern(basePath + "/openapi.json"));
+            .WithOpenApiRoutePattern(basePath + "/openapi.json")
+            .DisableDefaultFonts()
+            .DisableTelemetry()
+            .DisableAgent());
         return app;
     }
 }

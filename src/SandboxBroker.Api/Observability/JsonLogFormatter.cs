@@ -1,4 +1,5 @@
 using Serilog.Events;
+using Serilog.Parsing;
 using Serilog.Formatting;
 using Serilog.Formatting.Json;
 
@@ -8,6 +9,9 @@ namespace SandboxBroker.Api.Observability;
 /// One JSON object per line with the original broker's field names (timestamp, level as INFO/WARNING/ERROR,
 /// logger, message) so its CloudWatch metric filters ($.level = "ERROR", $.latency_ms > 1000) keep working;
 /// every log property (request_id, track_id, sandbox_id, action, outcome, latency_ms, ...) is a top-level field.
+/// Strings are rendered into the message without quotes (as the original's plain messages, which its text
+/// filters match). The hosting scope's RequestId (Kestrel's connection-based id, not the X-Request-ID) is left
+/// out, so request_id is the only request id in a line. Newlines are escaped, so one event is always one line.
 /// </summary>
 internal sealed class JsonLogFormatter : ITextFormatter
 {
@@ -27,10 +31,10 @@ internal sealed class JsonLogFormatter : ITextFormatter
         }
 
         output.Write(",\"message\":");
-        JsonValueFormatter.WriteQuotedJsonString(logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture), output);
+        JsonValueFormatter.WriteQuotedJsonString(RenderMessage(logEvent), output);
         foreach (var (name, value) in logEvent.Properties)
         {
-            if (name is "SourceContext" or "timestamp" or "level" or "logger" or "message" or "exception")
+            if (name is "SourceContext" or "RequestId" or "timestamp" or "level" or "logger" or "message" or "exception")
             {
                 continue;
             }
@@ -49,6 +53,26 @@ internal sealed class JsonLogFormatter : ITextFormatter
 
         output.Write('}');
         output.Write('\n');
+    }
+
+    private static string RenderMessage(LogEvent logEvent)
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        using var message = new StringWriter(culture);
+        foreach (var token in logEvent.MessageTemplate.Tokens)
+        {
+            if (token is PropertyToken property && property.Format is null
+                && logEvent.Properties.TryGetValue(property.PropertyName, out var value) && value is ScalarValue { Value: string text })
+            {
+                message.Write(text);
+            }
+            else
+            {
+                token.Render(logEvent.Properties, message, culture);
+            }
+        }
+
+        return message.ToString();
     }
 
     private static string Level(LogEventLevel level) => level switch

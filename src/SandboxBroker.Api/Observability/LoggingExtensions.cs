@@ -11,7 +11,7 @@ internal static class LoggingExtensions
         var level = Enum.TryParse<LogEventLevel>(builder.Configuration["Logging:MinimumLevel"], ignoreCase: true, out var parsed)
             ? parsed
             : LogEventLevel.Information;
-        builder.Services.AddSerilog((_, lc) => lc
+        builder.Services.AddSerilog((services, lc) => lc
             .MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Extensions.Http", LogEventLevel.Warning)
@@ -21,6 +21,7 @@ internal static class LoggingExtensions
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             .MinimumLevel.Override(typeof(Http.TokenAuthenticationHandler).FullName!, LogEventLevel.Warning)
             .Enrich.FromLogContext()
+            .ReadFrom.Services(services)                   // sinks and enrichers registered in DI (tests add a capturing sink)
             .WriteTo.Console(new JsonLogFormatter()));
         return builder;
     }
@@ -58,6 +59,12 @@ internal static class LoggingExtensions
                     diagnostics.Set("track_id", requester);
                 }
 
+                var instruqtTrack = context.Request.Headers["X-Instruqt-Track-ID"].ToString();
+                if (Http.InputRules.IsValidId(instruqtTrack))
+                {
+                    diagnostics.Set("instruqt_track_id", instruqtTrack);
+                }
+
                 if (context.Request.RouteValues.TryGetValue("sandboxId", out var id) && id is string sandboxId && Http.InputRules.IsValidId(sandboxId))
                 {
                     diagnostics.Set("sandbox_id", sandboxId);
@@ -65,14 +72,17 @@ internal static class LoggingExtensions
             };
         }).Use(async (context, next) =>
         {
-            // latency_ms as a plain number for metric filters; Serilog's own Elapsed stays out of the template.
+            // latency_ms as a plain number for metric filters; set once the response is complete (also on an
+            // exception), which is before the request logger writes its line.
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            context.Response.OnStarting(() =>
+            try
             {
-                var diagnostics = context.RequestServices.GetService<IDiagnosticContext>();
-                diagnostics?.Set("latency_ms", Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2));
-                return Task.CompletedTask;
-            });
-            await next(context);
+                await next(context);
+            }
+            finally
+            {
+                context.RequestServices.GetService<IDiagnosticContext>()?.Set(
+                    "latency_ms", Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2));
+            }
         });
 }

@@ -1,0 +1,72 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace SandboxBroker.Api.Http;
+
+/// <summary>Section "Cors" (SPEC 8; alias CORS_ALLOWED_ORIGINS). No origin is allowed unless configured.</summary>
+public sealed class BrokerCorsOptions : IValidatableObject
+{
+    public const string SectionName = "Cors";
+
+    /// <summary>Origins such as https://lab.example; "*" allows any origin.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var origin in AllowedOrigins.Select(o => o.Trim()).Where(o => o != "*"))
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+                || uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+            {
+                yield return new ValidationResult(
+                    $"Cors:AllowedOrigins: '{origin}' is not an origin (scheme://host[:port], e.g. https://lab.example) or \"*\".",
+                    [nameof(AllowedOrigins)]);
+            }
+        }
+    }
+}
+
+internal static class CorsExtensions
+{
+    /// <summary>Request headers a browser client may send (SPEC 4 and 9).</summary>
+    public static readonly string[] AllowedHeaders =
+    [
+        "Authorization", "Content-Type", "X-Request-ID", "X-Instruqt-Sandbox-ID", "X-Track-ID", "X-Instruqt-Track-ID",
+        "X-Sandbox-Name-Prefix", "Idempotency-Key",
+    ];
+
+    /// <summary>Response headers a browser client may read.</summary>
+    public static readonly string[] ExposedHeaders =
+        ["X-Request-ID", "Retry-After", RateLimitingMiddleware.LimitHeader, RateLimitingMiddleware.RemainingHeader];
+
+    public static IServiceCollection AddBrokerCors(this IServiceCollection services)
+    {
+        services.AddOptions<BrokerCorsOptions>()
+            .BindConfiguration(BrokerCorsOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<BrokerCorsOptions>>((cors, broker) =>
+            cors.AddDefaultPolicy(policy => Build(policy, broker.Value.AllowedOrigins)));
+        return services;
+    }
+
+    private static void Build(CorsPolicyBuilder policy, IEnumerable<string> configured)
+    {
+        var origins = configured.Select(o => o.Trim().TrimEnd('/')).Where(o => o.Length > 0).ToArray();
+        if (origins.Contains("*"))
+        {
+            policy.AllowAnyOrigin();
+        }
+        else
+        {
+            policy.WithOrigins(origins);
+        }
+
+        policy.WithMethods(HttpMethods.Get, HttpMethods.Post)
+            .WithHeaders(AllowedHeaders)
+            .WithExposedHeaders(ExposedHeaders)
+            .SetPreflightMaxAge(TimeSpan.FromHours(1));
+    }
+}
