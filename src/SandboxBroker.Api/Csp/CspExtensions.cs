@@ -23,6 +23,7 @@ internal static class CspExtensions
             builder.Services.AddSingleton<ICspProvider, SimulatedCspProvider>();
         }
 
+        builder.Services.AddHostedService<CspModeAnnouncer>();
         return builder;
     }
 }

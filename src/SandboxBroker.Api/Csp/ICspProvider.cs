@@ -23,4 +23,13 @@ public interface ICspProvider
 public sealed class CspException(string message, int? statusCode = null, Exception? inner = null) : Exception(message, inner)
 {
     public int? StatusCode { get; } = statusCode;
+
+    /// <summary>
+    /// An upstream fault the circuit breaker counts: 5xx, 429, a timeout, a connection failure or a malformed body.
+    /// Other answers (401, 403, 400...) are errors too, but say nothing about CSP's health.
+    /// </summary>
+    public bool CountsAsFailure { get; init; }
+
+    /// <summary>The CSP's Retry-After (429/503), when it sent one.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

@@ -14,6 +14,13 @@ public sealed class JobsOptions
     [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long an admin trigger waits for a running pass to release the run lock, and how long POST /cleanup waits
+    /// for its own pass before answering status "running" (the pass goes on in the background).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan AdminWait { get; set; } = TimeSpan.FromSeconds(20);
+
     public SyncJobOptions Sync { get; set; } = new();
     public CleanupJobOptions Cleanup { get; set; } = new();
     public ExpiryJobOptions Expiry { get; set; } = new();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
 using SandboxBroker.Api.Csp;
 using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Sandboxes;
@@ -31,6 +32,11 @@ internal sealed partial class SyncService(
             var result = await SyncAsync(started, ct);
             metrics.SyncTotal.WithLabels(result.Guarded ? "guarded" : "success").Inc();
             return result;
+        }
+        catch (BrokenCircuitException)
+        {
+            metrics.SyncTotal.WithLabels("skipped").Inc(); // the CSP circuit is open: nothing was asked, nothing changed
+            throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -75,8 +81,10 @@ internal sealed partial class SyncService(
             }
         }
 
+        // An empty list is never believed (CSP answering 200 with nothing is an incident, not an empty pool); a list
+        // missing more than MaxStaleFraction of the available pool neither.
         var maxFraction = options.CurrentValue.Sync.MaxStaleFraction;
-        var guarded = missing.Count > 0 && (seen.Count == 0 || missing.Count > maxFraction * available);
+        var guarded = seen.Count == 0 || (missing.Count > 0 && missing.Count > maxFraction * available);
         var markedStale = 0;
         if (guarded)
         {

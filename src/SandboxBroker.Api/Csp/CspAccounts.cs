@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text.Json;
+using SandboxBroker.Api.Sandboxes;
+
+namespace SandboxBroker.Api.Csp;
+
+/// <summary>
+/// Maps GET current_user/accounts to the pool (SPEC section 6): only results with account_type "sandbox" and state
+/// "active"; sandbox_id = csp_id in decimal (a string on the wire; the original lab script writes it to a file),
+/// external_id = id (identity/accounts/&lt;uuid&gt;), created_at ISO-8601 → epoch seconds, sfdc_account_id as is.
+/// </summary>
+internal static class CspAccounts
+{
+    /// <summary>Throws <see cref="CspException"/> (a breaker failure) when the body is not the documented shape.</summary>
+    public static IReadOnlyList<UpstreamSandbox> Parse(JsonDocument document)
+    {
+        if (document.RootElement.ValueKind != JsonValueKind.Object
+            || !document.RootElement.TryGetProperty("results", out var results)
+            || results.ValueKind != JsonValueKind.Array)
+        {
+            throw new CspException("CSP account list has no results array", 200) { CountsAsFailure = true };
+        }
+
+        var sandboxes = new List<UpstreamSandbox>(results.GetArrayLength());
+        foreach (var account in results.EnumerateArray())
+        {
+            if (ToSandbox(account) is { } sandbox)
+            {
+                sandboxes.Add(sandbox);
+            }
+        }
+
+        return sandboxes;
+    }
+
+    private static UpstreamSandbox? ToSandbox(JsonElement account)
+    {
+        if (account.ValueKind != JsonValueKind.Object
+            || !Is(account, "account_type", "sandbox")
+            || !Is(account, "state", "active")
+            || Text(account, "id") is not { Length: > 0 } id)
+        {
+            return null;
+        }
+
+        // The original fell back to id when csp_id is missing; a path like identity/accounts/<uuid> cannot be a
+        // route segment, so the fallback is its last segment (the uuid).
+        var sandboxId = Text(account, "csp_id") is { Length: > 0 } cspId ? cspId : UuidOf(id);
+        var name = Text(account, "name") is { Length: > 0 } n ? n : "sandbox-" + sandboxId;
+        return new UpstreamSandbox(sandboxId, name, id, EpochOf(Text(account, "created_at")), Text(account, "sfdc_account_id"));
+    }
+
+    /// <summary>The CSP account uuid: the last segment of external_id.</summary>
+    public static string UuidOf(string externalId)
+    {
+        var trimmed = externalId.Trim().TrimEnd('/');
+        var slash = trimmed.LastIndexOf('/');
+        return slash >= 0 ? trimmed[(slash + 1)..] : trimmed;
+    }
+
+    private static bool Is(JsonElement account, string property, string expected) =>
+        string.Equals(Text(account, property), expected, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A string as is, a number in invariant decimal (csp_id is a number upstream); anything else null.</summary>
+    private static string? Text(JsonElement account, string property)
+    {
+        if (!account.TryGetProperty(property, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString()?.Trim(),
+            JsonValueKind.Number when value.TryGetInt64(out var whole) => whole.ToString(CultureInfo.InvariantCulture),
+            JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        };
+    }
+
+    /// <summary>0 when missing or unparsable: the store then records the sync time, as the original did.</summary>
+    private static long EpochOf(string? iso) =>
+        iso is not null && DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
+            ? at.ToUnixTimeSeconds()
+            : 0;
+}

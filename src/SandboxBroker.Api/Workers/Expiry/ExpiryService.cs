@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Options;
+using SandboxBroker.Api.Allocation;
+using SandboxBroker.Api.Configuration;
+using SandboxBroker.Api.Observability;
+using SandboxBroker.Api.Sandboxes;
+using SandboxBroker.Api.Storage;
+
+namespace SandboxBroker.Api.Workers.Expiry;
+
+public sealed record ExpiryResult(int Expired, long DurationMs);
+
+/// <summary>
+/// Auto-expiry (SPEC section 7): allocated sandboxes whose expiry plus Broker:GracePeriod has passed go to
+/// pending_deletion, as if the holder had released them. The expiry is the stored expires_at, or allocated_at +
+/// lab_duration_hours on items the original wrote. Each write is conditional on allocated and on the holder read,
+/// so a release or a re-allocation in between is never overwritten.
+/// </summary>
+internal sealed partial class ExpiryService(
+    ISandboxStore store,
+    TimeProvider time,
+    IOptionsMonitor<BrokerOptions> options,
+    BrokerMetrics metrics,
+    ILogger<ExpiryService> logger)
+{
+    public async Task<ExpiryResult> RunOnceAsync(CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            var expired = await ExpireAsync(ct);
+            metrics.ExpiryTotal.WithLabels("success").Inc();
+            var result = new ExpiryResult(expired, (long)time.GetElapsedTime(started).TotalMilliseconds);
+            if (expired > 0)
+            {
+                LogExpired(logger, expired, result.DurationMs);
+            }
+
+            return result;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            metrics.ExpiryTotal.WithLabels("error").Inc();
+            throw;
+        }
+    }
+
+    private async Task<int> ExpireAsync(CancellationToken ct)
+    {
+        var now = time.NowEpochSeconds();
+        var grace = (long)options.CurrentValue.GracePeriod.TotalSeconds;
+        var overdue = new List<Sandbox>();
+        await foreach (var sandbox in store.ScanByStatusAsync(SandboxStatus.Allocated, ct))
+        {
+            var expiresAt = TrackSandboxResponse.ExpiresAtOf(sandbox);
+            if (expiresAt > 0 && expiresAt + grace <= now && sandbox.AllocatedTo is not null)
+            {
+                overdue.Add(sandbox);
+            }
+        }
+
+        var expired = 0;
+        foreach (var sandbox in overdue)
+        {
+            ct.ThrowIfCancellationRequested();
+            var change = new StateChange
+            {
+                SandboxId = sandbox.SandboxId,
+                From = SandboxStatus.Allocated,
+                To = SandboxStatus.PendingDeletion,
+                Now = now,
+                RequireHolder = sandbox.AllocatedTo,
+                DeletionRequestedAt = now,
+                NextAttemptAt = now,
+            };
+            if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
+            {
+                expired++;
+                LogOne(logger, sandbox.SandboxId, sandbox.AllocatedTo!, TrackSandboxResponse.ExpiresAtOf(sandbox));
+            }
+        }
+
+        return expired;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} of {TrackId} expired (expires_at {ExpiresAt}); marked for deletion")]
+    private static partial void LogOne(ILogger logger, string sandboxId, string trackId, long expiresAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Auto-expiry: {Expired} sandboxes marked for deletion in {DurationMs} ms")]
+    private static partial void LogExpired(ILogger logger, int expired, long durationMs);
+}

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Options;
+using SandboxBroker.Api.Configuration;
+using SandboxBroker.Api.Csp;
+using SandboxBroker.Api.Sandboxes;
+using SandboxBroker.Api.Storage;
+
+namespace SandboxBroker.Api.Workers.StalePurge;
+
+/// <summary>
+/// <paramref name="Deleted"/>: stale records tombstoned; <paramref name="Purged"/>: tombstones removed for good;
+/// <paramref name="PurgeSkipped"/>: tombstones were due for removal but the upstream list could not be trusted.
+/// </summary>
+public sealed record StalePurgeResult(int Deleted, int Purged, bool PurgeSkipped, long DurationMs);
+
+/// <summary>
+/// The daily stale purge (SPEC sections 3 and 7): stale records not updated for the grace period become tombstones
+/// (conditional on still being stale, so one that reappeared upstream meanwhile stays available); tombstones past
+/// Broker:TombstoneRetention are removed, but only when CSP no longer lists their id: a purged id that CSP still
+/// lists would come back through sync as a new, available sandbox. If the list fails or comes back empty, no
+/// tombstone is removed.
+/// </summary>
+internal sealed partial class StalePurgeService(
+    ISandboxStore store,
+    ICspProvider csp,
+    TimeProvider time,
+    IOptionsMonitor<BrokerOptions> options,
+    ILogger<StalePurgeService> logger)
+{
+    public async Task<StalePurgeResult> RunOnceAsync(TimeSpan grace, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero);
+        var started = time.GetTimestamp();
+        var now = time.NowEpochSeconds();
+        var deleted = await TombstoneStaleAsync(now, (long)grace.TotalSeconds, ct);
+        var (purged, skipped) = await PurgeTombstonesAsync(now, ct);
+        var result = new StalePurgeResult(deleted, purged, skipped, (long)time.GetElapsedTime(started).TotalMilliseconds);
+        LogPass(logger, deleted, purged, skipped, result.DurationMs);
+        return result;
+    }
+
+    private async Task<int> TombstoneStaleAsync(long now, long graceSeconds, CancellationToken ct)
+    {
+        var old = new List<string>();
+        await foreach (var sandbox in store.ScanByStatusAsync(SandboxStatus.Stale, ct))
+        {
+            if (now - sandbox.UpdatedAt >= graceSeconds)
+            {
+                old.Add(sandbox.SandboxId);
+            }
+        }
+
+        var deleted = 0;
+        foreach (var id in old)
+        {
+            var change = new StateChange { SandboxId = id, From = SandboxStatus.Stale, To = SandboxStatus.Deleted, Now = now, DeletedAt = now };
+            if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    private async Task<(int Purged, bool Skipped)> PurgeTombstonesAsync(long now, CancellationToken ct)
+    {
+        var retention = (long)options.CurrentValue.TombstoneRetention.TotalSeconds;
+        var expired = new List<Sandbox>();
+        await foreach (var tombstone in store.ScanByStatusAsync(SandboxStatus.Deleted, ct))
+        {
+            if ((tombstone.DeletedAt ?? tombstone.UpdatedAt) + retention <= now)
+            {
+                expired.Add(tombstone);
+            }
+        }
+
+        if (expired.Count == 0)
+        {
+            return (0, false);
+        }
+
+        IReadOnlyList<UpstreamSandbox> upstream;
+        try
+        {
+            upstream = await csp.ListSandboxesAsync(ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            LogPurgeSkipped(logger, expired.Count, ex.Message);
+            return (0, true);
+        }
+
+        if (upstream.Count == 0)
+        {
+            LogPurgeSkipped(logger, expired.Count, "the upstream list is empty");
+            return (0, true);
+        }
+
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var sandbox in upstream)
+        {
+            listed.Add(sandbox.SandboxId);
+            listed.Add(sandbox.ExternalId);
+        }
+
+        var purged = 0;
+        foreach (var tombstone in expired)
+        {
+            if (!listed.Contains(tombstone.SandboxId) && !listed.Contains(tombstone.ExternalId)
+                && await store.PurgeTombstoneAsync(tombstone.SandboxId, ct))
+            {
+                purged++;
+            }
+        }
+
+        return (purged, false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stale purge: {Count} tombstones past retention kept, the upstream list cannot be trusted: {Reason}")]
+    private static partial void LogPurgeSkipped(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Stale purge: {Deleted} stale sandboxes tombstoned, {Purged} tombstones removed (purge skipped {Skipped}), {DurationMs} ms")]
+    private static partial void LogPass(ILogger logger, int deleted, int purged, bool skipped, long durationMs);
+}
