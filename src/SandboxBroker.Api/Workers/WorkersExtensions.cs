@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SandboxBroker.Api.Workers.Cleanup;
 using SandboxBroker.Api.Workers.Expiry;
+using SandboxBroker.Api.Workers.Invariants;
 using SandboxBroker.Api.Workers.Runner;
 using SandboxBroker.Api.Workers.StalePurge;
 using SandboxBroker.Api.Workers.Sync;
@@ -36,6 +37,7 @@ internal static class WorkersExtensions
         services.AddJob<CleanupJob>(enabled);
         services.AddJob<ExpiryJob>(enabled);
         services.AddJob<StalePurgeJob>(enabled);
+        services.AddJob<InvariantsJob>(enabled); // the checker itself is registered by AddInvariants
         return builder;
     }
 

@@ -9,6 +9,7 @@ internal static class JobNames
     public const string Cleanup = "cleanup";
     public const string Expiry = "expiry";
     public const string StalePurge = "stale_purge";
+    public const string Invariants = "invariants";
 }
 
 /// <summary>
