@@ -4,7 +4,7 @@ using static SandboxBroker.Tests.Admin.AdminTestKit;
 
 namespace SandboxBroker.Tests.Admin;
 
-/// <summary>Release, retry-deletion and bulk-delete: conditional transitions from the one state each allows.</summary>
+/// <summary>Release and retry-deletion of one sandbox: conditional transitions from the one state each allows.</summary>
 public sealed class AdminRepairTests : IAsyncLifetime
 {
     private readonly Infrastructure.BrokerFactory broker = EmptyBroker();
@@ -13,79 +13,12 @@ public sealed class AdminRepairTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await broker.DisposeAsync();
 
-    private async Task<string> FailedDeletionAsync(HttpClient admin, string requester)
-    {
-        var id = await AllocateAsync(broker, requester);
-        await PostOkAsync(admin, $"/v1/admin/sandboxes/{id}/release");
-        await MoveAsync(broker, id, SandboxStatus.PendingDeletion, SandboxStatus.DeletionFailed, "CSP answered 500");
-        return id;
-    }
-
-    [Theory]
-    [InlineData("allocated")]
-    [InlineData("available")]
-    [InlineData("pending_deletion")]
-    [InlineData("deleted")]
-    [InlineData("")]
-    [InlineData("bogus")]
-    public async Task Bulk_delete_of_any_status_but_stale_or_deletion_failed_is_a_400(string status)
-    {
-        using var admin = broker.AdminClient();
-        await RegisterAsync(admin, "b-1");
-        var held = await AllocateAsync(broker, "holder");
-        using var response = await admin.PostAsync($"/v1/admin/bulk-delete?status={status}", null);
-        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "VALIDATION_ERROR");
-        Assert.Equal(SandboxStatus.Allocated, (await StoredAsync(broker, held))!.Status);
-    }
-
-    [Fact]
-    public async Task Bulk_delete_of_stale_tombstones_only_stale_and_a_dry_run_changes_nothing()
-    {
-        using var admin = broker.AdminClient();
-        await RegisterAsync(admin, "st-1", "st-2", "st-3", "keep-1");
-        foreach (var id in new[] { "st-1", "st-2", "st-3" })
-        {
-            await MoveAsync(broker, id, SandboxStatus.Available, SandboxStatus.Stale);
-        }
-
-        var dry = await PostOkAsync(admin, "/v1/admin/bulk-delete?status=stale&dry_run=true");
-        Assert.Equal((3, true, "completed"), (dry.GetProperty("deleted").GetInt32(), dry.GetProperty("dry_run").GetBoolean(), dry.GetProperty("status").GetString()));
-        Assert.Equal(3, (await GetOkAsync(admin, "/v1/admin/stats")).GetProperty("stale").GetInt64());
-
-        var real = await PostOkAsync(admin, "/v1/admin/bulk-delete?status=stale&dry_run=false");
-        Assert.Equal((3, false), (real.GetProperty("deleted").GetInt32(), real.GetProperty("dry_run").GetBoolean()));
-        Assert.True(real.GetProperty("duration_ms").GetInt64() >= 0);
-        foreach (var id in new[] { "st-1", "st-2", "st-3" })
-        {
-            var stored = await StoredAsync(broker, id);
-            Assert.Equal(SandboxStatus.Deleted, stored!.Status);
-            Assert.NotNull(stored.DeletedAt);
-            using var get = await admin.GetAsync($"/v1/admin/sandboxes/{id}");
-            await AssertProblemAsync(get, HttpStatusCode.NotFound, "SANDBOX_NOT_FOUND");
-        }
-
-        Assert.Equal(SandboxStatus.Available, (await StoredAsync(broker, "keep-1"))!.Status);
-        Assert.Equal(0, (await PostOkAsync(admin, "/v1/admin/bulk-delete?status=stale")).GetProperty("deleted").GetInt32());
-    }
-
-    [Fact]
-    public async Task Bulk_delete_of_deletion_failed_tombstones_them()
-    {
-        using var admin = broker.AdminClient();
-        await RegisterAsync(admin, "df-1", "df-2");
-        var failed = await FailedDeletionAsync(admin, "p1");
-        var body = await PostOkAsync(admin, "/v1/admin/bulk-delete?status=deletion_failed");
-        Assert.Equal(1, body.GetProperty("deleted").GetInt32());
-        Assert.Equal(SandboxStatus.Deleted, (await StoredAsync(broker, failed))!.Status);
-        Assert.Equal(1, (await GetOkAsync(admin, "/v1/admin/stats")).GetProperty("available").GetInt64());
-    }
-
     [Fact]
     public async Task Retry_deletion_moves_a_failed_sandbox_back_to_pending_with_a_fresh_budget()
     {
         using var admin = broker.AdminClient();
         await RegisterAsync(admin, "rd-1");
-        var failed = await FailedDeletionAsync(admin, "p1");
+        var failed = await FailedDeletionAsync(broker, "p1");
         Assert.Equal(5, (await StoredAsync(broker, failed))!.DeletionRetryCount);
 
         var body = await PostOkAsync(admin, $"/v1/admin/sandboxes/{failed}/retry-deletion");
@@ -126,29 +59,6 @@ public sealed class AdminRepairTests : IAsyncLifetime
             using var response = await admin.PostAsync($"/v1/admin/sandboxes/{id}/retry-deletion", null);
             await AssertProblemAsync(response, HttpStatusCode.NotFound, "SANDBOX_NOT_FOUND");
         }
-    }
-
-    [Fact]
-    public async Task Retry_all_deletions_moves_every_failed_one_and_a_dry_run_only_counts()
-    {
-        using var admin = broker.AdminClient();
-        await RegisterAsync(admin, "ra-1", "ra-2", "ra-3", "ra-4");
-        var failed = new[] { await FailedDeletionAsync(admin, "p1"), await FailedDeletionAsync(admin, "p2"), await FailedDeletionAsync(admin, "p3") };
-
-        var dry = await PostOkAsync(admin, "/v1/admin/retry-deletion?dry_run=true");
-        Assert.Equal((3, true), (dry.GetProperty("retried").GetInt32(), dry.GetProperty("dry_run").GetBoolean()));
-        Assert.Equal(3, (await GetOkAsync(admin, "/v1/admin/stats")).GetProperty("deletion_failed").GetInt64());
-
-        var real = await PostOkAsync(admin, "/v1/admin/retry-deletion");
-        Assert.Equal((3, false, "completed"), (real.GetProperty("retried").GetInt32(), real.GetProperty("dry_run").GetBoolean(), real.GetProperty("status").GetString()));
-        foreach (var id in failed)
-        {
-            var stored = (await StoredAsync(broker, id))!;
-            Assert.Equal((SandboxStatus.PendingDeletion, 0, null), (stored.Status, stored.DeletionRetryCount, stored.LastError));
-        }
-
-        using var bad = await admin.PostAsync("/v1/admin/retry-deletion?dry_run=maybe", null);
-        await AssertProblemAsync(bad, HttpStatusCode.BadRequest, "VALIDATION_ERROR");
     }
 
     [Fact]

@@ -128,5 +128,15 @@ internal static class AdminTestKit
         return Assert.IsType<TransitionResult.Applied>(result).Sandbox;
     }
 
+    /// <summary>Allocates a sandbox, releases it, and lets its deletion fail for good (5 attempts, last_error set).</summary>
+    public static async Task<string> FailedDeletionAsync(BrokerFactory broker, string requester)
+    {
+        var id = await AllocateAsync(broker, requester);
+        using var admin = broker.AdminClient();
+        await PostOkAsync(admin, $"/v1/admin/sandboxes/{id}/release");
+        await MoveAsync(broker, id, SandboxStatus.PendingDeletion, SandboxStatus.DeletionFailed, "CSP answered 500");
+        return id;
+    }
+
     public static Task<Sandbox?> StoredAsync(BrokerFactory broker, string id) => broker.Get<ISandboxStore>().GetAsync(id, default);
 }
