@@ -297,7 +297,7 @@ public sealed partial class TerraformConsistencyTests(ITestOutputHelper output)
                         };
                         if (!declared)
                         {
-                            problems.Add($"{path}: {kind} {name} is not declared");
+                            problems.Add($"{path}: {(kind.Length == 0 ? "resource" : kind)} {name} is not declared");
                         }
                     }
                 }
