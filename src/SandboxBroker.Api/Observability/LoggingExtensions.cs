@@ -11,6 +11,8 @@ internal static class LoggingExtensions
         var level = Enum.TryParse<LogEventLevel>(builder.Configuration["Logging:MinimumLevel"], ignoreCase: true, out var parsed)
             ? parsed
             : LogEventLevel.Information;
+        // preserveStaticLogger: the static Log.Logger stays untouched, so several hosts in one process (the tests)
+        // never write through each other's logger; the request logger below is handed this host's logger.
         builder.Services.AddSerilog((services, lc) => lc
             .MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
@@ -22,7 +24,7 @@ internal static class LoggingExtensions
             .MinimumLevel.Override(typeof(Http.TokenAuthenticationHandler).FullName!, LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .ReadFrom.Services(services)                   // sinks and enrichers registered in DI (tests add a capturing sink)
-            .WriteTo.Console(new JsonLogFormatter()));
+            .WriteTo.Console(new JsonLogFormatter()), preserveStaticLogger: true);
         return builder;
     }
 
@@ -34,6 +36,7 @@ internal static class LoggingExtensions
     public static IApplicationBuilder UseBrokerRequestLogging(this IApplicationBuilder app) =>
         app.UseSerilogRequestLogging(options =>
         {
+            options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate = "{action:l} - {status_code} in {latency_ms} ms";
             options.IncludeQueryInRequestPath = false;
             options.GetLevel = (context, _, exception) =>
