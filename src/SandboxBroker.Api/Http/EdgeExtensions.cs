@@ -16,6 +16,7 @@ internal static class EdgeExtensions
             context.ProblemDetails.Extensions.TryAdd("code", ErrorCodes.ForStatus(status));
             context.ProblemDetails.Extensions["request_id"] = context.HttpContext.TraceIdentifier;
             context.ProblemDetails.Extensions.Remove("traceId");
+            context.ProblemDetails.Extensions.Remove("trace_id");
         });
         builder.Services.AddExceptionHandler<BrokerExceptionHandler>();
         builder.Services.AddTokenAuthentication();
