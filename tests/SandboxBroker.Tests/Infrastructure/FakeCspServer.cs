@@ -82,6 +82,15 @@ public sealed class FakeCspServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Lists an account (again), as if created upstream.</summary>
+    public void Add(FakeCspAccount account)
+    {
+        lock (gate)
+        {
+            accounts.Add(account);
+        }
+    }
+
     /// <summary>The next <paramref name="calls"/> calls of any kind answer 500.</summary>
     public void FailNextCalls(int calls) => Interlocked.Exchange(ref failNextCalls, calls);
 

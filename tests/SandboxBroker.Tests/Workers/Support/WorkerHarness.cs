@@ -31,8 +31,9 @@ internal sealed class WorkerHarness : IAsyncDisposable
     private readonly string directory;
     private readonly bool ownsCsp;
 
-    private WorkerHarness(FakeCspServer csp, bool ownsCsp, FakeTimeProvider time, SqliteSandboxStore store, string directory, ServiceProvider services, ListLoggerProvider logs)
+    private WorkerHarness(FakeCspServer csp, bool ownsCsp, FakeTimeProvider time, SqliteSandboxStore store, string directory, ServiceProvider services, ListLoggerProvider logs, string dbPath)
     {
+        DbPath = dbPath;
         Csp = csp;
         this.ownsCsp = ownsCsp;
         Time = time;
@@ -48,6 +49,9 @@ internal sealed class WorkerHarness : IAsyncDisposable
     public ServiceProvider Services { get; }
     public ListLoggerProvider Logs { get; }
 
+    /// <summary>The SQLite file, for a second store instance (another "process") on the same data.</summary>
+    public string DbPath { get; }
+
     public static async Task<WorkerHarness> StartAsync(
         int sandboxes = 20, IDictionary<string, string?>? settings = null, FakeCspServer? csp = null, string? storePath = null)
     {
@@ -55,7 +59,8 @@ internal sealed class WorkerHarness : IAsyncDisposable
         csp ??= await FakeCspServer.StartAsync(sandboxes);
         var directory = Path.Combine(Path.GetTempPath(), "sbx-worker-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var store = new SqliteSandboxStore(storePath ?? Path.Combine(directory, "broker.db"));
+        var dbPath = storePath ?? Path.Combine(directory, "broker.db");
+        var store = new SqliteSandboxStore(dbPath);
         await store.InitializeAsync(CancellationToken.None);
 
         var values = new Dictionary<string, string?>
@@ -90,7 +95,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
         services.AddSingleton<CleanupService>();
         services.AddSingleton<ExpiryService>();
         services.AddSingleton<StalePurgeService>();
-        return new WorkerHarness(csp, ownsCsp, time, store, directory, services.BuildServiceProvider(), logs);
+        return new WorkerHarness(csp, ownsCsp, time, store, directory, services.BuildServiceProvider(), logs, dbPath);
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
@@ -100,8 +105,22 @@ internal sealed class WorkerHarness : IAsyncDisposable
     /// <summary>A cleanup service whose CSP calls go through <paramref name="csp"/> (e.g. a <see cref="CheckingCsp"/>).</summary>
     public CleanupService CleanupWith(ICspProvider csp) => ActivatorUtilities.CreateInstance<CleanupService>(Services, csp);
 
-    /// <summary>Another instance's runner on the same store (its own owner id, gates and lease).</summary>
-    public JobRunner RunnerFor(string owner) => ActivatorUtilities.CreateInstance<JobRunner>(Services, new JobInstance(owner));
+    /// <summary>Another instance's runner (its own owner id, gates and lease), on this store or on <paramref name="store"/>.</summary>
+    public JobRunner RunnerFor(string owner, ISandboxStore? store = null) => store is null
+        ? ActivatorUtilities.CreateInstance<JobRunner>(Services, new JobInstance(owner))
+        : ActivatorUtilities.CreateInstance<JobRunner>(Services, new JobInstance(owner), store);
+
+    /// <summary>Moves the fake clock in small steps (letting timers and polls run) until <paramref name="task"/> ends.</summary>
+    public async Task<T> AdvanceUntilAsync<T>(Task<T> task, TimeSpan step, int maxSteps = 400)
+    {
+        for (var i = 0; i < maxSteps && !task.IsCompleted; i++)
+        {
+            await Task.Delay(5);
+            Time.Advance(step);
+        }
+
+        return await task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 
     public Task<SyncResult> SyncAsync() => Get<SyncService>().RunOnceAsync(CancellationToken.None);
 
