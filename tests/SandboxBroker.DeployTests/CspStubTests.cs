@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using SandboxBroker.DeployTests.Infrastructure;
+
+namespace SandboxBroker.DeployTests;
+
+/// <summary>
+/// The compose stack's CSP stand-in (deploy/csp-stub) speaks the API the broker's live client expects: proven with
+/// the broker itself in Live mode (sync, allocate, release, cleanup), so `docker compose up` shows a working pool.
+/// </summary>
+public sealed class CspStubTests(CspStub stub) : IClassFixture<CspStub>
+{
+    [Fact]
+    public async Task Stub_requires_the_csp_token_and_lists_active_sandbox_accounts()
+    {
+        using var client = new HttpClient();
+        var anonymous = await client.GetAsync(new Uri(stub.Root, "v2/current_user/accounts"));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(stub.Root, "v2/current_user/accounts"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", CspStub.Token);
+        var body = JsonNode.Parse(await (await client.SendAsync(request)).Content.ReadAsStringAsync())!;
+        var sandboxes = body["results"]!.AsArray().Where(a => a!["account_type"]!.GetValue<string>() == "sandbox" && a["state"]!.GetValue<string>() == "active").ToList();
+        Assert.True(sandboxes.Count >= CspStub.Sandboxes - 1, $"{sandboxes.Count} sandboxes listed");
+        Assert.All(sandboxes, a => Assert.StartsWith("identity/accounts/", a!["id"]!.GetValue<string>(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Broker_in_live_mode_syncs_allocates_and_deletes_through_the_stub()
+    {
+        await using var broker = new BrokerApp(new Dictionary<string, string?>
+        {
+            ["Csp:Mode"] = "Live",
+            ["Csp:BaseUrl"] = stub.BaseUrl.ToString(),
+            ["Csp:Token"] = CspStub.Token,
+            ["Jobs:Cleanup:BatchDelay"] = "00:00:00",
+        });
+        using var admin = broker.ClientWith(BrokerApp.AdminToken);
+        using var track = broker.ClientWith(BrokerApp.TrackToken);
+
+        var sync = await admin.PostAsync(new Uri("/v1/admin/sync", UriKind.Relative), null);
+        Assert.True(sync.IsSuccessStatusCode, $"sync: {sync.StatusCode} {await sync.Content.ReadAsStringAsync()}");
+        var stats = await admin.GetFromJsonAsync<JsonObject>(new Uri("/v1/admin/stats", UriKind.Relative));
+        Assert.True(stats!["available"]!.GetValue<int>() >= CspStub.Sandboxes - 1, $"stats after sync: {stats}");
+
+        using var allocate = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/allocate", UriKind.Relative));
+        allocate.Headers.Add("X-Instruqt-Sandbox-ID", "compose-student-1");
+        var allocated = await track.SendAsync(allocate);
+        Assert.Equal(HttpStatusCode.Created, allocated.StatusCode);
+        var sandboxId = JsonNode.Parse(await allocated.Content.ReadAsStringAsync())!["sandbox_id"]!.GetValue<string>();
+
+        using var release = new HttpRequestMessage(HttpMethod.Post, new Uri($"/v1/sandboxes/{sandboxId}/mark-for-deletion", UriKind.Relative));
+        release.Headers.Add("X-Instruqt-Sandbox-ID", "compose-student-1");
+        var released = await track.SendAsync(release);
+        Assert.True(released.IsSuccessStatusCode, $"mark-for-deletion: {released.StatusCode} {await released.Content.ReadAsStringAsync()}");
+
+        var cleanup = await admin.PostAsync(new Uri("/v1/admin/cleanup", UriKind.Relative), null);
+        var result = JsonNode.Parse(await cleanup.Content.ReadAsStringAsync())!;
+        Assert.True(cleanup.IsSuccessStatusCode && result["deleted"]?.GetValue<int>() == 1, $"cleanup: {cleanup.StatusCode} {result}");
+        var after = await admin.GetFromJsonAsync<JsonObject>(new Uri("/v1/admin/stats", UriKind.Relative));
+        Assert.True(after!["pending_deletion"]!.GetValue<int>() == 0, $"stats after cleanup: {after}");
+    }
+}
