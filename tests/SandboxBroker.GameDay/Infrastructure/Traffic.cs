@@ -108,6 +108,11 @@ public sealed class Traffic(ScenarioRow row)
         return answer;
     }
 
+    /// <summary>Sends hostile bytes on a fresh connection (<see cref="RawHttp"/>) and records the answer.</summary>
+    public Task<Answer> SendRawAsync(Uri baseAddress, RawRequest request, TimeSpan timeout, CancellationToken ct) =>
+        RawHttp.SendAsync(baseAddress, request, () => NowMs, timeout, ct).ContinueWith(t => Record(t.Result), ct,
+            TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+
     /// <summary>Records an answer obtained another way (raw sockets).</summary>
     public Answer Record(Answer answer)
     {
