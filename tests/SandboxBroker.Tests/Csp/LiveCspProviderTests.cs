@@ -147,6 +147,7 @@ public sealed class LiveCspProviderTests
         Assert.Equal(5, h.Csp.Requests.Count);
         Assert.True(broken.RetryAfter > TimeSpan.Zero);
         Assert.Equal(CheckStatus.Degraded, (await new CspCircuitReadinessCheck(h.Get<CspCircuit>()).CheckAsync(CancellationToken.None)).Status);
+        Assert.Equal(1, h.Get<BrokerMetrics>().CspCircuitState.Value); // broker_csp_circuit_state: open
     }
 
     [Fact]
@@ -167,6 +168,7 @@ public sealed class LiveCspProviderTests
 
         Assert.Single(await csp.ListSandboxesAsync(CancellationToken.None));
         Assert.Equal(CircuitState.Closed, h.Get<CspCircuit>().StateProvider.CircuitState);
+        Assert.Equal(0, h.Get<BrokerMetrics>().CspCircuitState.Value);
         Assert.Equal(CheckStatus.Ok, (await new CspCircuitReadinessCheck(h.Get<CspCircuit>()).CheckAsync(CancellationToken.None)).Status);
     }
 

@@ -1,4 +1,5 @@
 using SandboxBroker.Api.Csp;
+using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Workers.Cleanup;
 using SandboxBroker.Tests.Workers.Support;
@@ -76,6 +77,10 @@ public sealed class CleanupServiceTests
         Assert.Equal(20, after.Deleted);
         Assert.Equal(20, (await h.CountsAsync()).Deleted);
         Assert.Equal(0, (await h.CountsAsync()).PendingDeletion);
+        var metrics = h.Get<BrokerMetrics>();
+        Assert.Equal((2.0, 1.0, 0.0), (metrics.CleanupTotal.WithLabels("skipped").Value, metrics.CleanupTotal.WithLabels("success").Value,
+            metrics.CleanupTotal.WithLabels("error").Value)); // a paused pass is not an error pass
+        Assert.Equal(3, metrics.CleanupDuration.Count);
     }
 
     [Fact]

@@ -15,6 +15,9 @@ public sealed class JobRunnerTests
 {
     private static readonly TimeSpan Period = TimeSpan.FromMinutes(10);
 
+    /// <summary>A real job name: the runner labels metrics by job, and the metric registry is process-wide.</summary>
+    private const string Job = JobNames.Expiry;
+
     [Fact]
     public async Task Two_instances_on_one_store_file_run_the_job_once_per_period()
     {
@@ -23,7 +26,7 @@ public sealed class JobRunnerTests
         await otherStore.InitializeAsync(CancellationToken.None);
         using var a = h.RunnerFor("instance-a");
         using var b = h.RunnerFor("instance-b", otherStore);
-        var job = new TestJob("probe", Period);
+        var job = new TestJob(Job, Period);
 
         for (var period = 0; period < 6; period++)
         {
@@ -44,25 +47,25 @@ public sealed class JobRunnerTests
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1);
         using var a = h.RunnerFor("instance-a");
         using var b = h.RunnerFor("instance-b");
-        var job = new TestJob("probe", Period) { Hold = new() };
+        var job = new TestJob(Job, Period) { Hold = new() };
 
         var running = a.TryRunPeriodicAsync(job, CancellationToken.None);
         await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var state = await h.Store.GetJobStateAsync("probe", CancellationToken.None);
+        var state = await h.Store.GetJobStateAsync(Job, CancellationToken.None);
         Assert.Equal("instance-a", state!.LeaseOwner);
         Assert.IsType<JobTick.NotDue>(await b.TryRunPeriodicAsync(job, CancellationToken.None)); // taking the lock set last_run_at
         for (var i = 0; i < 20; i++) // the pass outlasts its period; its lock is renewed meanwhile
         {
             await Task.Delay(10);
             h.Time.Advance(TimeSpan.FromSeconds(30));
-            await WaitForAsync(async () => (await h.Store.GetJobStateAsync("probe", CancellationToken.None))!.LeaseExpiresAt > h.Time.NowEpochSeconds());
+            await WaitForAsync(async () => (await h.Store.GetJobStateAsync(Job, CancellationToken.None))!.LeaseExpiresAt > h.Time.NowEpochSeconds());
         }
 
         Assert.IsType<JobTick.Busy>(await b.TryRunPeriodicAsync(job, CancellationToken.None)); // due, but locked
 
         job.Hold.SetResult();
         Assert.IsType<JobTick.Ran>(await running);
-        state = await h.Store.GetJobStateAsync("probe", CancellationToken.None);
+        state = await h.Store.GetJobStateAsync(Job, CancellationToken.None);
         Assert.Null(JobRunner.LeaseHolder(state, h.Time.NowEpochSeconds()));
         Assert.Equal(("success", h.Time.NowEpochSeconds()), (state!.LastOutcome, state.LastSuccessAt));
         Assert.Equal(1, job.Passes);
@@ -73,10 +76,10 @@ public sealed class JobRunnerTests
     {
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1);
         using var b = h.RunnerFor("instance-b");
-        var job = new TestJob("probe", TimeSpan.FromMinutes(1));
+        var job = new TestJob(Job, TimeSpan.FromMinutes(1));
         var now = h.Time.NowEpochSeconds();
         Assert.True(await h.Store.TryAcquireJobLeaseAsync(
-            new JobLeaseRequest { Job = "probe", Owner = "crashed", Now = now, LeaseUntil = now + 120, ExpectedLastRunAt = 0 }, CancellationToken.None));
+            new JobLeaseRequest { Job = Job, Owner = "crashed", Now = now, LeaseUntil = now + 120, ExpectedLastRunAt = 0 }, CancellationToken.None));
 
         h.Time.Advance(TimeSpan.FromSeconds(90)); // due, but the dead instance's lock still holds
         Assert.IsType<JobTick.Busy>(await b.TryRunPeriodicAsync(job, CancellationToken.None));
@@ -91,19 +94,19 @@ public sealed class JobRunnerTests
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1, settings: new Dictionary<string, string?> { ["Jobs:LeaseDuration"] = "00:00:30" });
         using var a = h.RunnerFor("instance-a");
         using var b = h.RunnerFor("instance-b");
-        var job = new TestJob("probe", TimeSpan.FromSeconds(20)) { Hold = new() };
+        var job = new TestJob(Job, TimeSpan.FromSeconds(20)) { Hold = new() };
         var running = a.TryRunPeriodicAsync(job, CancellationToken.None);
         await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var firstExpiry = (await h.Store.GetJobStateAsync("probe", CancellationToken.None))!.LeaseExpiresAt;
+        var firstExpiry = (await h.Store.GetJobStateAsync(Job, CancellationToken.None))!.LeaseExpiresAt;
 
         for (var i = 0; i < 12; i++) // two minutes, four times the lease
         {
             await Task.Delay(20);
             h.Time.Advance(TimeSpan.FromSeconds(10));
-            await WaitForAsync(async () => (await h.Store.GetJobStateAsync("probe", CancellationToken.None))!.LeaseExpiresAt > h.Time.NowEpochSeconds());
+            await WaitForAsync(async () => (await h.Store.GetJobStateAsync(Job, CancellationToken.None))!.LeaseExpiresAt > h.Time.NowEpochSeconds());
         }
 
-        var state = await h.Store.GetJobStateAsync("probe", CancellationToken.None);
+        var state = await h.Store.GetJobStateAsync(Job, CancellationToken.None);
         Assert.True(state!.LeaseExpiresAt > firstExpiry + 90);
         Assert.Equal("instance-a", state.LeaseOwner);
         Assert.IsType<JobTick.Busy>(await b.TryRunPeriodicAsync(job, CancellationToken.None)); // due, but still locked
@@ -117,12 +120,12 @@ public sealed class JobRunnerTests
     {
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1);
         using var a = h.RunnerFor("instance-a");
-        var job = new TestJob("probe", Period) { Throw = new InvalidOperationException("boom") };
+        var job = new TestJob(Job, Period) { Throw = new InvalidOperationException("boom") };
 
         var tick = Assert.IsType<JobTick.Ran>(await a.TryRunPeriodicAsync(job, CancellationToken.None));
 
         Assert.Equal("error", tick.Verdict.Outcome);
-        var state = await h.Store.GetJobStateAsync("probe", CancellationToken.None);
+        var state = await h.Store.GetJobStateAsync(Job, CancellationToken.None);
         Assert.Equal(("error", (long?)null, (string?)null), (state!.LastOutcome, state.LastSuccessAt, state.LeaseOwner));
     }
 
@@ -131,12 +134,12 @@ public sealed class JobRunnerTests
     {
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1);
         using var a = h.RunnerFor("instance-a");
-        var job = new TestJob("probe", Period) { Throw = new BrokenCircuitException("open") };
+        var job = new TestJob(Job, Period) { Throw = new BrokenCircuitException("open") };
 
         var tick = Assert.IsType<JobTick.Ran>(await a.TryRunPeriodicAsync(job, CancellationToken.None));
 
         Assert.Equal(JobVerdict.Skipped, tick.Verdict);
-        Assert.Equal("skipped", (await h.Store.GetJobStateAsync("probe", CancellationToken.None))!.LastOutcome);
+        Assert.Equal("skipped", (await h.Store.GetJobStateAsync(Job, CancellationToken.None))!.LastOutcome);
     }
 
     [Fact]
@@ -144,11 +147,11 @@ public sealed class JobRunnerTests
     {
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1);
         using var a = h.RunnerFor("instance-a");
-        var job = new TestJob("probe", Period);
+        var job = new TestJob(Job, Period);
         Assert.IsType<JobTick.Ran>(await a.TryRunPeriodicAsync(job, CancellationToken.None));
         Assert.IsType<JobTick.NotDue>(await a.TryRunPeriodicAsync(job, CancellationToken.None));
 
-        var run = await a.RunOnDemandAsync("probe", job.RunPassAsync, v => v, answerWithinWait: false, CancellationToken.None);
+        var run = await a.RunOnDemandAsync(Job, job.RunPassAsync, v => v, answerWithinWait: false, CancellationToken.None);
 
         Assert.Equal(JobVerdict.Success, Assert.IsType<OnDemandRun<JobVerdict>.Completed>(run).Result);
         Assert.Equal(2, job.Passes);
@@ -160,11 +163,11 @@ public sealed class JobRunnerTests
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1);
         using var a = h.RunnerFor("instance-a");
         using var b = h.RunnerFor("instance-b");
-        var job = new TestJob("probe", Period) { Hold = new() };
+        var job = new TestJob(Job, Period) { Hold = new() };
         var periodic = a.TryRunPeriodicAsync(job, CancellationToken.None);
         await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        var admin = b.RunOnDemandAsync("probe", job.RunPassAsync, v => v, answerWithinWait: false, CancellationToken.None);
+        var admin = b.RunOnDemandAsync(Job, job.RunPassAsync, v => v, answerWithinWait: false, CancellationToken.None);
         for (var i = 0; i < 8; i++)
         {
             await Task.Delay(10);
@@ -186,12 +189,12 @@ public sealed class JobRunnerTests
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1, settings: new Dictionary<string, string?> { ["Jobs:AdminWait"] = "00:00:05" });
         using var a = h.RunnerFor("instance-a");
         using var b = h.RunnerFor("instance-b");
-        var job = new TestJob("probe", Period) { Hold = new() };
+        var job = new TestJob(Job, Period) { Hold = new() };
         var periodic = a.TryRunPeriodicAsync(job, CancellationToken.None);
         await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         var run = await h.AdvanceUntilAsync(
-            b.RunOnDemandAsync("probe", job.RunPassAsync, v => v, answerWithinWait: false, CancellationToken.None), TimeSpan.FromMilliseconds(250));
+            b.RunOnDemandAsync(Job, job.RunPassAsync, v => v, answerWithinWait: false, CancellationToken.None), TimeSpan.FromMilliseconds(250));
 
         Assert.Equal("instance-a", Assert.IsType<OnDemandRun<JobVerdict>.Busy>(run).Holder);
         Assert.Equal(1, job.Passes);
@@ -204,20 +207,20 @@ public sealed class JobRunnerTests
     {
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1);
         using var a = h.RunnerFor("instance-a");
-        var job = new TestJob("probe", Period) { Hold = new() };
+        var job = new TestJob(Job, Period) { Hold = new() };
 
-        var trigger = a.RunOnDemandAsync("probe", job.RunPassAsync, v => v, answerWithinWait: true, CancellationToken.None);
+        var trigger = a.RunOnDemandAsync(Job, job.RunPassAsync, v => v, answerWithinWait: true, CancellationToken.None);
         await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         var run = await h.AdvanceUntilAsync(trigger, TimeSpan.FromSeconds(1));
 
         Assert.Equal("instance-a", Assert.IsType<OnDemandRun<JobVerdict>.Running>(run).Holder);
-        Assert.True(a.IsRunningHere("probe"));
-        Assert.Equal("instance-a", JobRunner.LeaseHolder(await h.Store.GetJobStateAsync("probe", CancellationToken.None), h.Time.NowEpochSeconds()));
+        Assert.True(a.IsRunningHere(Job));
+        Assert.Equal("instance-a", JobRunner.LeaseHolder(await h.Store.GetJobStateAsync(Job, CancellationToken.None), h.Time.NowEpochSeconds()));
 
         job.Hold.SetResult();
-        await WaitForAsync(async () => (await h.Store.GetJobStateAsync("probe", CancellationToken.None))!.LastOutcome == "success");
-        Assert.False(a.IsRunningHere("probe"));
-        Assert.Null(JobRunner.LeaseHolder(await h.Store.GetJobStateAsync("probe", CancellationToken.None), h.Time.NowEpochSeconds()));
+        await WaitForAsync(async () => (await h.Store.GetJobStateAsync(Job, CancellationToken.None))!.LastOutcome == "success");
+        Assert.False(a.IsRunningHere(Job));
+        Assert.Null(JobRunner.LeaseHolder(await h.Store.GetJobStateAsync(Job, CancellationToken.None), h.Time.NowEpochSeconds()));
     }
 
     [Fact]
@@ -225,18 +228,18 @@ public sealed class JobRunnerTests
     {
         await using var h = await WorkerHarness.StartAsync(sandboxes: 1);
         using var a = h.RunnerFor("instance-a");
-        var job = new TestJob("probe", Period) { Hold = new() };
-        var trigger = a.RunOnDemandAsync("probe", job.RunPassAsync, v => v, answerWithinWait: true, CancellationToken.None);
+        var job = new TestJob(Job, Period) { Hold = new() };
+        var trigger = a.RunOnDemandAsync(Job, job.RunPassAsync, v => v, answerWithinWait: true, CancellationToken.None);
         await job.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.IsType<OnDemandRun<JobVerdict>.Running>(await h.AdvanceUntilAsync(trigger, TimeSpan.FromSeconds(1)));
 
         a.BeginShutdown();
         await a.DrainAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
 
-        var state = await h.Store.GetJobStateAsync("probe", CancellationToken.None);
+        var state = await h.Store.GetJobStateAsync(Job, CancellationToken.None);
         Assert.Equal(("stopped", (string?)null), (state!.LastOutcome, state.LeaseOwner));
         Assert.IsType<OnDemandRun<JobVerdict>.Stopping>(
-            await a.RunOnDemandAsync("probe", job.RunPassAsync, v => v, answerWithinWait: false, CancellationToken.None));
+            await a.RunOnDemandAsync(Job, job.RunPassAsync, v => v, answerWithinWait: false, CancellationToken.None));
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition)
