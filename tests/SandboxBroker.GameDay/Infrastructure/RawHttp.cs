@@ -66,9 +66,8 @@ public static class RawHttp
             var reading = ReadAsync(stream, received, limit.Token);
             try
             {
-                await writing;
+                await writing;        // no half-close after it: Kestrel takes a FIN as the client going away
                 wroteAll = true;
-                tcp.Client.Shutdown(SocketShutdown.Send);
             }
             catch (Exception ex) when (ex is IOException or SocketException)
             {
