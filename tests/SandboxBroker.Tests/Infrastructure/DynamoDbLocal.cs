@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
+using Microsoft.Extensions.Logging.Abstractions;
+using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
 using SandboxBroker.Api.Storage.DynamoDb;
 
@@ -98,6 +100,7 @@ public sealed class DynamoDbLocal : IAsyncDisposable
             try
             {
                 await instance.WaitUntilAnsweringAsync(TimeSpan.FromSeconds(60));
+                await instance.WarmUpAsync();
                 return instance;
             }
             catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
@@ -205,6 +208,30 @@ public sealed class DynamoDbLocal : IAsyncDisposable
         }
 
         throw new TimeoutException($"DynamoDB Local did not answer on {ServiceUrl} within {limit}: {Output}");
+    }
+
+    /// <summary>
+    /// A cold DynamoDB Local (JIT, SQLite pages) answers the first few hundred requests many times slower; the tests
+    /// with time budgets must not pay for that, so the store's own paths run once on a scratch table first.
+    /// </summary>
+    private async Task WarmUpAsync()
+    {
+        using var client = CreateClient();
+        var store = new DynamoDbSandboxStore(client, Options("warm_up"), NullLogger<DynamoDbSandboxStore>.Instance);
+        await store.InitializeAsync(CancellationToken.None);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 60), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        {
+            var id = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await store.RegisterAsync(new UpstreamSandbox(id, "warm-" + id, "identity/accounts/" + id, 1, null), 1, ct);
+            var candidates = await store.FindAvailableAsync(null, 15, ct);
+            await store.TryClaimAsync(new ClaimRequest
+            {
+                SandboxId = id, Requester = id, IdempotencyKey = id, Now = 1, ExpiresAt = 2, LabDurationHours = 1,
+            }, ct);
+            await store.GetIdempotentSandboxIdAsync(id, id, ct);
+            await store.CountAsync(null, ct);
+            _ = candidates;
+        });
     }
 
     private void Kill()

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using Amazon.DynamoDBv2.Model;
 using SandboxBroker.Api.Sandboxes;
@@ -10,16 +11,16 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// <summary>
 /// Candidate windows. Available sandboxes carry a random avail_shard (0..15), so the sparse AvailableIndex
 /// (avail_shard, name) holds only available items, spread over shards. A reader starts at a random shard and, inside
-/// it, at a random name seen recently (or at a random end), reads a window three times the size it needs and samples
-/// from it; a burst of readers thus mostly sees different candidates. A name prefix is a key condition on the range
-/// key, so a match is found in a few reads wherever it sits in the pool.
+/// it, at a random name seen recently (or at a random end), so a burst of readers mostly sees different candidates;
+/// a shard that holds too few is topped up from the next ones. A name prefix is a key condition on the range key, so
+/// a match is found in a few reads wherever it sits in the pool. Sandboxes this process has just claimed are left
+/// out (the index may still list them; real GSIs are eventually consistent), and a claim of one costs no write.
 /// </summary>
 internal sealed partial class DynamoDbSandboxStore
 {
-    private const int WindowFactor = 3;
-    private const int MaxWindow = 100;
-    private const int SequentialShards = 3;
+    private static readonly TimeSpan ClaimedMemory = TimeSpan.FromSeconds(60);
     private readonly ConcurrentDictionary<string, Sandbox> recentCandidates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> claimedHere = new(StringComparer.Ordinal);
     private readonly string?[] recentNames = new string?[64];
     private bool availableIndexMissing;
 
@@ -30,54 +31,72 @@ internal sealed partial class DynamoDbSandboxStore
             return [];
         }
 
-        var window = Math.Min(Math.Max(limit * WindowFactor, limit), MaxWindow);
-        var found = availableIndexMissing ? [] : await ReadShardsAsync(namePrefix, window, ct);
+        var found = availableIndexMissing ? [] : await ReadShardsAsync(namePrefix, limit, ct);
         if (found.Count == 0)
         {
             // Items written by the original's tools after start-up have no avail_shard yet.
-            found = await ReadUnshardedAsync(namePrefix, window, ct);
+            found = await ReadUnshardedAsync(namePrefix, limit, ct);
         }
 
-        var sample = found.ToArray();
-        Random.Shared.Shuffle(sample);
-        var result = sample.Take(limit).ToList();
-        Remember(result);
-        return result;
+        var candidates = found.ToArray();
+        Random.Shared.Shuffle(candidates);
+        Remember(candidates);
+        return candidates;
     }
 
-    private async Task<List<Sandbox>> ReadShardsAsync(string? prefix, int window, CancellationToken ct)
+    /// <summary>True for a sandbox this process claimed lately: allocated sandboxes never become available again.</summary>
+    private bool ClaimedHere(string sandboxId) =>
+        claimedHere.TryGetValue(sandboxId, out var at) && Stopwatch.GetElapsedTime(at) < ClaimedMemory;
+
+    private void NoteClaimed(string sandboxId)
+    {
+        if (claimedHere.Count > 10_000)
+        {
+            foreach (var (id, at) in claimedHere)
+            {
+                if (Stopwatch.GetElapsedTime(at) >= ClaimedMemory)
+                {
+                    claimedHere.TryRemove(id, out _);
+                }
+            }
+        }
+
+        claimedHere[sandboxId] = Stopwatch.GetTimestamp();
+    }
+
+    private async Task<List<Sandbox>> ReadShardsAsync(string? prefix, int limit, CancellationToken ct)
     {
         var shards = Enumerable.Range(0, AvailShardCount).ToArray();
         Random.Shared.Shuffle(shards);
         var found = new Dictionary<string, Sandbox>(StringComparer.Ordinal);
-        // A few shards one after another (a big pool fills the window from the first), then the rest at once,
-        // so a sparse prefix costs one round of parallel reads rather than sixteen sequential ones.
-        for (var i = 0; i < shards.Length && found.Count < window; i++)
+        Add(found, await ReadShardAsync(shards[0], prefix, limit, startAnywhere: true, ct));
+        var read = 1;
+        while (found.Count < limit && read < shards.Length)
         {
-            if (i < SequentialShards)
-            {
-                Add(found, await ReadShardAsync(shards[i], prefix, window - found.Count, ct));
-                continue;
-            }
-
-            var need = window - found.Count;
-            var rest = await Task.WhenAll(shards[i..].Select(shard => ReadShardAsync(shard, prefix, need, ct)));
-            foreach (var part in rest)
+            // Top up from as many further shards (at once) as the yield so far suggests, plus one; all of them when
+            // nothing matched yet. A big pool fills from the first shard; a small one or a sparse prefix costs a
+            // round or two of parallel reads rather than sixteen sequential ones.
+            var perShard = found.Count / read;
+            var batch = perShard == 0 ? shards.Length - read : Math.Min(shards.Length - read, ((limit - found.Count) / perShard) + 2);
+            var need = limit - found.Count;
+            var parts = await Task.WhenAll(shards[read..(read + batch)].Select(shard => ReadShardAsync(shard, prefix, need, startAnywhere: false, ct)));
+            foreach (var part in parts)
             {
                 Add(found, part);
             }
 
-            break;
+            read += batch;
         }
 
-        return [.. found.Values.Take(window)];
+        return [.. found.Values.Take(limit)];
     }
 
-    /// <summary>Up to <paramref name="need"/> items of one shard, from a random starting point, wrapping around.</summary>
-    private async Task<List<Sandbox>> ReadShardAsync(int shard, string? prefix, int need, CancellationToken ct)
+    /// <summary>Up to <paramref name="need"/> items of one shard, from a random end or a random known name (wrapping around).</summary>
+    private async Task<List<Sandbox>> ReadShardAsync(int shard, string? prefix, int need, bool startAnywhere, CancellationToken ct)
     {
         var shardValue = shard.ToString(CultureInfo.InvariantCulture);
-        var pivot = PickPivot(prefix);
+        // Top-up reads start at an end (one query each); only the first shard starts at a random known name.
+        var pivot = startAnywhere ? PickPivot(prefix) : null;
         if (pivot is null)
         {
             return await QueryShardAsync(shardValue, prefix, null, null, Random.Shared.Next(2) == 0, need, ct);
@@ -235,7 +254,7 @@ internal sealed partial class DynamoDbSandboxStore
             var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct);
             foreach (var item in response.Items ?? [])
             {
-                if (FromItem(item) is { Status: SandboxStatus.Available } sandbox && found.Count < need)
+                if (FromItem(item) is { Status: SandboxStatus.Available } sandbox && found.Count < need && !ClaimedHere(sandbox.SandboxId))
                 {
                     found.Add(sandbox);
                 }
@@ -273,7 +292,7 @@ internal sealed partial class DynamoDbSandboxStore
     }
 
     /// <summary>Keeps a few names as future starting points, and the candidates so a claim can answer without a read.</summary>
-    private void Remember(List<Sandbox> candidates)
+    private void Remember(Sandbox[] candidates)
     {
         if (recentCandidates.Count > 10_000)
         {

@@ -11,6 +11,11 @@ internal sealed partial class DynamoDbSandboxStore
 {
     public async Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct)
     {
+        if (ClaimedHere(request.SandboxId))
+        {
+            return new ClaimResult.SandboxTaken(); // claimed by another request of this process: the write would fail
+        }
+
         var key = new Expr();
         var keyCondition = request.ReplacesSandboxId is null
             ? $"attribute_not_exists({key.N(PartitionKey)})"
@@ -57,6 +62,7 @@ internal sealed partial class DynamoDbSandboxStore
                         ConditionExpression = claimCondition,
                         ExpressionAttributeNames = claim.Names,
                         ExpressionAttributeValues = claim.Values,
+                        ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
                     },
                 },
             ],
@@ -66,20 +72,29 @@ internal sealed partial class DynamoDbSandboxStore
         try
         {
             await CallAsync("TransactWriteItems", c => client.TransactWriteItemsAsync(transaction, c), ct);
+            NoteClaimed(request.SandboxId);
             return new ClaimResult.Claimed(await ClaimedSandboxAsync(request, ct));
-        }
-        catch (TransactionCanceledException ex) when (ReasonCode(ex, 0) == "ConditionalCheckFailed")
-        {
-            keyHolder = ex.CancellationReasons[0].Item is { Count: > 0 } old ? Str(old, IdempotencySandboxId) : null;
         }
         catch (TransactionCanceledException ex) when (IsThrottled(ex))
         {
             Log.StoreUnavailable(logger, "TransactWriteItems", "throttled", ex.Message);
             throw new StoreUnavailableException("DynamoDB throttled the claim", ex);
         }
+        catch (TransactionCanceledException ex) when (ReasonCode(ex, 0) is "ConditionalCheckFailed" or "TransactionConflict")
+        {
+            // The record exists (or another call of this requester and key is writing it right now): that call wins.
+            keyHolder = ex.CancellationReasons[0].Item is { Count: > 0 } old ? Str(old, IdempotencySandboxId) : null;
+        }
         catch (TransactionCanceledException ex) when (ReasonCode(ex, 1) == "ConditionalCheckFailed" || IsConflict(ex))
         {
             // Someone else claimed the sandbox (or a concurrent transaction touched it): the caller tries another.
+            // Once past available/stale it never returns, so this process leaves it out of later windows.
+            if (ReasonCode(ex, 1) == "ConditionalCheckFailed" && ex.CancellationReasons[1].Item is { Count: > 0 } current
+                && FromItem(current) is { Status: not (SandboxStatus.Available or SandboxStatus.Stale) })
+            {
+                NoteClaimed(request.SandboxId);
+            }
+
             return new ClaimResult.SandboxTaken();
         }
 

@@ -97,7 +97,9 @@ internal sealed partial class DynamoDbSandboxStore
 
             if (Stopwatch.GetElapsedTime(started) > ActiveWait)
             {
-                throw new StoreUnavailableException($"DynamoDB table {table} and its indexes were not ACTIVE within {ActiveWait}");
+                var states = string.Join(", ", (description?.GlobalSecondaryIndexes ?? []).Select(i => $"{i.IndexName}={i.IndexStatus}"));
+                throw new StoreUnavailableException(
+                    $"DynamoDB table {table} ({description?.TableStatus}; {states}) and its indexes were not ACTIVE within {ActiveWait}");
             }
 
             await Task.Delay(delay, ct);
