@@ -16,13 +16,14 @@ internal sealed partial class SecurityHeadersMiddleware(RequestDelegate next, st
 {
     public const string StrictPolicy = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
     private const int MaxDocsPageBytes = 256 * 1024;
+    private static readonly string DocsAssetPolicy = DocsPolicy([]);
     private static readonly object PolicyKey = new();
 
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
         var docs = path.StartsWithSegments(docsPath, StringComparison.OrdinalIgnoreCase, out var rest);
-        context.Items[PolicyKey] = docs ? DocsPolicy([]) : StrictPolicy;
+        context.Items[PolicyKey] = docs ? DocsAssetPolicy : StrictPolicy;
         context.Response.OnStarting(static state =>
         {
             var ctx = (HttpContext)state;
