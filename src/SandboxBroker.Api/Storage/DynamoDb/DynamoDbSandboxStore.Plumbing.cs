@@ -7,6 +7,9 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 
 internal sealed partial class DynamoDbSandboxStore
 {
+    /// <summary>Requests in flight per store instance (one per process); real DynamoDB serves far more, a local one far fewer.</summary>
+    private const int MaxInFlight = 16;
+    private readonly SemaphoreSlim inFlight = new(MaxInFlight, MaxInFlight);
     private static readonly HashSet<string> TransientCodes = new(StringComparer.Ordinal)
     {
         "ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
@@ -21,6 +24,9 @@ internal sealed partial class DynamoDbSandboxStore
     /// </summary>
     private async Task<T> CallAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
+        // A burst waits here, under the caller's budget, rather than inside the SDK's per-request timeout: a store
+        // that answers slowly under load must not turn into timeouts and retried requests that add to its load.
+        await inFlight.WaitAsync(ct);
         try
         {
             return await call(ct);
@@ -29,6 +35,10 @@ internal sealed partial class DynamoDbSandboxStore
         {
             Log.StoreUnavailable(logger, operation, ex.GetType().Name, ex.Message);
             throw new StoreUnavailableException($"DynamoDB {operation} failed: {ex.GetType().Name}", ex);
+        }
+        finally
+        {
+            inFlight.Release();
         }
     }
 

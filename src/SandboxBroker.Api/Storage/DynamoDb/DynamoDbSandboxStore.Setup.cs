@@ -70,15 +70,17 @@ internal sealed partial class DynamoDbSandboxStore
 
     private async Task<TableDescription?> DescribeAsync(CancellationToken ct)
     {
-        try
+        return await CallAsync("DescribeTable", async c =>
         {
-            var response = await CallAsync("DescribeTable", c => client.DescribeTableAsync(table, c), ct);
-            return response.Table;
-        }
-        catch (StoreUnavailableException ex) when (ex.InnerException is ResourceNotFoundException)
-        {
-            return null;
-        }
+            try
+            {
+                return (await client.DescribeTableAsync(table, c)).Table;
+            }
+            catch (ResourceNotFoundException)
+            {
+                return null;
+            }
+        }, ct);
     }
 
     /// <summary>Waits until the table and every index are ACTIVE (index creation takes a while on real DynamoDB).</summary>

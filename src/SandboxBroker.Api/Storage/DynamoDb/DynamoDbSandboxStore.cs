@@ -11,7 +11,7 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// change is one conditional write (a claim is one TransactWriteItems of the idempotency record and the sandbox),
 /// so any number of replicas can share the table. Outages surface as <see cref="StoreUnavailableException"/>.
 /// </summary>
-internal sealed partial class DynamoDbSandboxStore : ISandboxStore
+internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
 {
     private readonly IAmazonDynamoDB client;
     private readonly DynamoDbStorageOptions options;
@@ -26,6 +26,9 @@ internal sealed partial class DynamoDbSandboxStore : ISandboxStore
         this.logger = logger;
         table = options.TableName;
     }
+
+    /// <summary>The client belongs to whoever created it (DI disposes it).</summary>
+    public void Dispose() => inFlight.Dispose();
 
     public async Task PingAsync(CancellationToken ct)
     {
