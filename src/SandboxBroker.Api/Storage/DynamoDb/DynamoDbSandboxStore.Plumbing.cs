@@ -22,11 +22,16 @@ internal sealed partial class DynamoDbSandboxStore
     /// or credentials) into <see cref="StoreUnavailableException"/>, which the API answers with 503. A cancellation
     /// the caller asked for stays a cancellation.
     /// </summary>
-    private async Task<T> CallAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken ct)
+    private async Task<T> CallAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken ct, bool queue = true)
     {
         // A burst waits here, under the caller's budget, rather than inside the SDK's per-request timeout: a store
         // that answers slowly under load must not turn into timeouts and retried requests that add to its load.
-        await inFlight.WaitAsync(ct);
+        // Readiness pings do not queue behind a burst (they ask whether DynamoDB answers, not how busy we are).
+        if (queue)
+        {
+            await inFlight.WaitAsync(ct);
+        }
+
         try
         {
             return await call(ct);
@@ -38,7 +43,10 @@ internal sealed partial class DynamoDbSandboxStore
         }
         finally
         {
-            inFlight.Release();
+            if (queue)
+            {
+                inFlight.Release();
+            }
         }
     }
 

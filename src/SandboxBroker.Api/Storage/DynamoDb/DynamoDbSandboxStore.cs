@@ -40,7 +40,14 @@ internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
             Key = new() { [PartitionKey] = S("PING"), [TableLayout.SortKey] = S("PING") },
             ProjectionExpression = PartitionKey,
         };
-        await CallAsync("GetItem", c => client.GetItemAsync(ping, c), bounded.Token);
+        try
+        {
+            await CallAsync("GetItem", c => client.GetItemAsync(ping, c), bounded.Token, queue: false);
+        }
+        catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new StoreUnavailableException($"DynamoDB did not answer within {options.Timeout}", ex);
+        }
     }
 
     public async Task<Sandbox?> GetAsync(string sandboxId, CancellationToken ct) =>

@@ -65,6 +65,11 @@ public sealed class DynamoDbOutageTests
         var elapsed = Stopwatch.GetElapsedTime(started);
         Assert.True(elapsed < TimeSpan.FromSeconds(5), $"took {elapsed}");
 
+        started = Stopwatch.GetTimestamp();
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.PingAsync(default));
+        elapsed = Stopwatch.GetElapsedTime(started);
+        Assert.True(elapsed < TimeSpan.FromSeconds(2), $"readiness ping took {elapsed}");
+
         await stop.CancelAsync();
         listener.Stop();
         await Assert.ThrowsAnyAsync<Exception>(() => accepting);
