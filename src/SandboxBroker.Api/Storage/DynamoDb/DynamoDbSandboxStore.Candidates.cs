@@ -13,7 +13,7 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// (avail_shard, name) holds only available items, spread over shards. A reader starts at a random shard and, inside
 /// it, at a random name seen recently (or at a random end), so a burst of readers mostly sees different candidates;
 /// a shard that holds too few is topped up from the next ones. A name prefix is a key condition on the range key, so
-/// a match is found in a few reads wherever it sits in the pool. Sandboxes this process has just claimed are left
+/// a match is found in a few reads wherever it sits in the pool. Sandboxes this process has just seen claimed are left
 /// out (the index may still list them; real GSIs are eventually consistent), and a claim of one costs no write.
 /// </summary>
 internal sealed partial class DynamoDbSandboxStore
@@ -44,7 +44,10 @@ internal sealed partial class DynamoDbSandboxStore
         return candidates;
     }
 
-    /// <summary>True for a sandbox this process claimed lately: allocated sandboxes never become available again.</summary>
+    /// <summary>
+    /// True for a sandbox this process claimed, or found claimed by someone else, within the last minute: a sandbox
+    /// past available/stale never becomes available again, so it is left out of windows and a claim of it costs no write.
+    /// </summary>
     private bool ClaimedHere(string sandboxId) =>
         claimedHere.TryGetValue(sandboxId, out var at) && Stopwatch.GetElapsedTime(at) < ClaimedMemory;
 

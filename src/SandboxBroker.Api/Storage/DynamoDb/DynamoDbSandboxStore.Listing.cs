@@ -36,7 +36,11 @@ internal sealed partial class DynamoDbSandboxStore
 
         var rows = new List<(Sandbox Sandbox, Dictionary<string, AttributeValue> Item)>(limit + 1);
         // limit + 1 rows tell whether another page exists, so the last page has no cursor (as on SQLite).
-        read.SetLimit(query.NamePrefix is null && query.TrackName is null && read.Scan is null ? limit + 1 : Math.Min(1000, (limit + 1) * 4));
+        // Filters that drop many items (prefix, track, a requester on StatusIndex, the Scan's item-kind filter) read
+        // bigger pages; the page still ends on its last returned item.
+        var thinned = query.NamePrefix is not null || query.TrackName is not null || read.Scan is not null
+            || (query.Status is not null && query.Requester is not null);
+        read.SetLimit(thinned ? Math.Min(1000, (limit + 1) * 4) : limit + 1);
         do
         {
             var (items, last) = await ReadPageAsync(read, ct);
