@@ -27,9 +27,9 @@ try
 
     var app = builder.Build();
 
-    app.UseEdgeBeforeRouting();                            // X-Request-ID, problem details
+    app.UseEdgeBeforeRouting();                            // X-Request-ID, security headers, HTTP metrics, problem details
     app.UseBrokerRequestLogging();                         // one JSON line per request
-    app.UseObservabilityBeforeRouting();                   // security headers, CORS, HTTP metrics
+    app.UseObservabilityBeforeRouting();                   // CORS (before authentication, so preflights need no token)
     app.UseRouting();
     app.UseAuthentication();
     app.UseAuthorization();

@@ -50,7 +50,7 @@ internal static class TrackApi
     }
 
     private static async Task<IResult> AllocateAsync(
-        HttpContext context, AllocationService allocation, TimeProvider time, IOptions<BrokerOptions> options)
+        HttpContext context, AllocationService allocation, TimeProvider time, IOptions<BrokerOptions> options, Serilog.IDiagnosticContext diagnostics)
     {
         var started = time.GetTimestamp();
         if (!TrackHeaders.TryRead(context.Request, out var caller, out var problem))
@@ -59,6 +59,17 @@ internal static class TrackApi
         }
 
         var outcome = await allocation.AllocateAsync(caller, started, context.RequestAborted);
+        var handedOut = outcome switch
+        {
+            AllocationOutcome.Allocated a => a.Sandbox.SandboxId,
+            AllocationOutcome.Replayed r => r.Sandbox.SandboxId,
+            _ => null,
+        };
+        if (handedOut is not null)
+        {
+            diagnostics.Set("sandbox_id", handedOut); // the request log line names the sandbox handed out
+        }
+
         return TrackResults.ForAllocation(outcome, options.Value.BasePath);
     }
 
