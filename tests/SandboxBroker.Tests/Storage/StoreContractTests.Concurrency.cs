@@ -12,10 +12,16 @@ public abstract partial class StoreContractTests
 {
     private static readonly BrokerMetrics Metrics = new();
 
+    /// <summary>
+    /// These tests check correctness under races, not speed: a generous time budget keeps a slow, busy CI machine
+    /// (DynamoDB Local shares two cores with the test host) from turning a correct allocation into a 503.
+    /// </summary>
+    private static readonly BrokerOptions RaceOptions = new() { AllocationBudget = TimeSpan.FromSeconds(29) };
+
     internal static AllocationService NewAllocationService(ISandboxStore store, BrokerOptions? options = null) => new(
         store,
         TimeProvider.System,
-        new StaticOptionsMonitor<BrokerOptions>(options ?? new BrokerOptions()),
+        new StaticOptionsMonitor<BrokerOptions>(options ?? RaceOptions),
         new CandidateReservations(),
         Metrics,
         NullLogger<AllocationService>.Instance);
