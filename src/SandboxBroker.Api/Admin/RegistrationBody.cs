@@ -103,7 +103,7 @@ internal static class RegistrationBody
         string? sfdc = null;
         if (item.TryGetProperty("sfdc_account_id", out var sfdcValue) && sfdcValue.ValueKind != JsonValueKind.Null)
         {
-            sfdc = sfdcValue.ValueKind == JsonValueKind.String ? sfdcValue.GetString() : null;
+            sfdc = sfdcValue.ValueKind == JsonValueKind.String ? StringOf(sfdcValue) : null;
             if (sfdc is null || (sfdc.Length > 0 && !InputRules.IsValidId(sfdc)))
             {
                 return $"sfdc_account_id must be null or a string of up to {InputRules.MaxIdLength} printable ASCII characters.";
@@ -117,7 +117,20 @@ internal static class RegistrationBody
 
     /// <summary>The string value of a property; null when absent, null, or not a string (numbers are refused).</summary>
     private static string? Text(JsonElement item, string property) =>
-        item.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        item.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? StringOf(value) : null;
+
+    /// <summary>A string element's value; null when its bytes are not valid UTF-8 (the parser defers that check to here).</summary>
+    private static string? StringOf(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     private static bool IsPlainText(string? value, int maxLength) =>
         !string.IsNullOrWhiteSpace(value) && value.Length <= maxLength && !value.Any(char.IsControl);
