@@ -1,5 +1,3 @@
-using SandboxBroker.Api.Storage;
-
 namespace SandboxBroker.Api.Workers.Runner;
 
 /// <summary>
@@ -10,17 +8,18 @@ namespace SandboxBroker.Api.Workers.Runner;
 internal sealed partial class JobWorker<TJob>(TJob job, JobRunner runner, TimeProvider time, ILogger<JobWorker<TJob>> logger)
     : BackgroundService where TJob : IBrokerJob
 {
+    /// <summary>The period after a failed first tick (the store was unreachable): try again soon.</summary>
+    private static readonly TimeSpan FallbackPeriod = TimeSpan.FromSeconds(30);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield(); // the synchronous part of ExecuteAsync would hold up host start-up
         try
         {
-            var state = await TickAsync(stoppingToken);
-            using var timer = new PeriodicTimer(job.IntervalFor(state), time);
+            using var timer = new PeriodicTimer(await TickAsync(FallbackPeriod, stoppingToken), time);
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                state = await TickAsync(stoppingToken);
-                var period = job.IntervalFor(state);
+                var period = await TickAsync(timer.Period, stoppingToken);
                 if (timer.Period != period)
                 {
                     timer.Period = period; // sync: from its retry interval to its interval after the first success
@@ -29,17 +28,18 @@ internal sealed partial class JobWorker<TJob>(TJob job, JobRunner runner, TimePr
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // host shutdown: the runner already let the current step finish and released the run lock
+            // host shutdown: the runner let the current step finish and released the run lock
         }
     }
 
-    private async Task<JobState?> TickAsync(CancellationToken ct)
+    /// <summary>One guarded tick; returns the timer period to use next (the current one when the tick failed).</summary>
+    private async Task<TimeSpan> TickAsync(TimeSpan currentPeriod, CancellationToken ct)
     {
         try
         {
             var tick = await runner.TryRunPeriodicAsync(job, ct);
             job.Observe(tick);
-            return tick.State;
+            return job.IntervalFor(tick.State);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -48,7 +48,7 @@ internal sealed partial class JobWorker<TJob>(TJob job, JobRunner runner, TimePr
         catch (Exception ex)
         {
             LogTickFailed(logger, job.Name, ex);
-            return null;
+            return currentPeriod;
         }
     }
 
