@@ -65,74 +65,6 @@ internal sealed partial class JobRunner(
         }
     }
 
-    /// <summary>
-    /// Runs a pass now, whatever the period: waits up to Jobs:AdminWait for a running pass (here or on another
-    /// instance) to release the run lock, then runs under it. With <paramref name="answerWithinWait"/> the caller gets
-    /// <see cref="OnDemandRun{T}.Running"/> when the pass is not done by the end of that wait (counted from the
-    /// call); the pass goes on in the background, visible in GET /admin/jobs. A pass's exception is rethrown.
-    /// </summary>
-    public async Task<OnDemandRun<T>> RunOnDemandAsync<T>(
-        string job, Func<CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, bool answerWithinWait, CancellationToken ct)
-    {
-        var wait = options.CurrentValue.AdminWait;
-        var started = time.GetTimestamp();
-        if (stopping.IsCancellationRequested)
-        {
-            return new OnDemandRun<T>.Stopping();
-        }
-
-        var gate = Gate(job);
-        if (!await WaitForLockAsync(job, gate, wait, ct))
-        {
-            var state = await store.GetJobStateAsync(job, ct);
-            return new OnDemandRun<T>.Busy(LeaseHolder(state, time.NowEpochSeconds()));
-        }
-
-        var task = TrackAsync(RunAndReleaseAsync(job, pass, verdictOf, gate));
-        PassOutcome<T> outcome;
-        if (answerWithinWait)
-        {
-            var remaining = wait - time.GetElapsedTime(started);
-            try
-            {
-                outcome = await task.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, time, ct);
-            }
-            catch (TimeoutException)
-            {
-                return new OnDemandRun<T>.Running(Owner);
-            }
-        }
-        else
-        {
-            outcome = await task.WaitAsync(ct);
-        }
-
-        outcome.ThrowIfFailed();
-        return new OnDemandRun<T>.Completed(outcome.Result!);
-    }
-
-    /// <summary>On shutdown: ask running passes to stop after their current step.</summary>
-    public void BeginShutdown()
-    {
-        if (!stopping.IsCancellationRequested)
-        {
-            stopping.Cancel();
-        }
-    }
-
-    /// <summary>Waits (bounded by <paramref name="ct"/>) for running passes to finish and release their locks.</summary>
-    public async Task DrainAsync(CancellationToken ct)
-    {
-        try
-        {
-            await Task.WhenAll(inFlight.Keys).WaitAsync(ct);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            LogDrainTimedOut(logger, inFlight.Count);
-        }
-    }
-
     public bool IsRunningHere(string job) => gates.TryGetValue(job, out var gate) && gate.CurrentCount == 0;
 
     public void Dispose()
@@ -172,55 +104,6 @@ internal sealed partial class JobRunner(
     }
 
     private long LeaseUntil(long now) => now + (long)Math.Ceiling(options.CurrentValue.LeaseDuration.TotalSeconds);
-
-    /// <summary>Takes the local gate and then the run lock within <paramref name="wait"/>; false when either stayed busy.</summary>
-    private async Task<bool> WaitForLockAsync(string job, SemaphoreSlim gate, TimeSpan wait, CancellationToken ct)
-    {
-        using var deadline = new CancellationTokenSource(wait, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
-        try
-        {
-            await gate.WaitAsync(linked.Token);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
-        {
-            return false;
-        }
-
-        try
-        {
-            while (!await TryAcquireAsync(job, null, ct))
-            {
-                await Task.Delay(LockPoll, time, linked.Token);
-            }
-
-            return true;
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
-        {
-            gate.Release();
-            return false;
-        }
-        catch
-        {
-            gate.Release();
-            throw;
-        }
-    }
-
-    private async Task<PassOutcome<T>> RunAndReleaseAsync<T>(
-        string job, Func<CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, SemaphoreSlim gate)
-    {
-        try
-        {
-            await Task.Yield(); // the pass outlives the request that started it
-            return await RunLeasedAsync(job, pass, verdictOf, stopping.Token);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
 
     /// <summary>Runs one pass under a run lock already taken: renews it meanwhile, records the outcome, releases it.</summary>
     private async Task<PassOutcome<T>> RunLeasedAsync<T>(
@@ -326,28 +209,4 @@ internal sealed partial class JobRunner(
             inFlight.TryRemove(task, out _);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {Job} pass started on {Owner}")]
-    private static partial void LogPassStarted(ILogger logger, string job, string owner);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} pass ended: {Outcome} in {DurationMs} ms")]
-    private static partial void LogPassEnded(ILogger logger, string job, string outcome, long durationMs);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {Job} pass failed")]
-    private static partial void LogPassFailed(ILogger logger, string job, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {Job} is due but runs elsewhere ({Holder})")]
-    private static partial void LogNotOurs(ILogger logger, string job, string holder);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} lost its run lock; the pass stops after its current step")]
-    private static partial void LogLeaseLost(ILogger logger, string job);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} could not renew its run lock: {Reason}")]
-    private static partial void LogRenewFailed(ILogger logger, string job, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} could not record its outcome: {Reason}")]
-    private static partial void LogCompleteFailed(ILogger logger, string job, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} job passes were still running")]
-    private static partial void LogDrainTimedOut(ILogger logger, int count);
 }

@@ -1,0 +1,124 @@
+using SandboxBroker.Api.Sandboxes;
+
+namespace SandboxBroker.Api.Workers.Runner;
+
+/// <summary>Admin-triggered passes and shutdown.</summary>
+internal sealed partial class JobRunner
+{
+    /// <summary>
+    /// Runs a pass now, whatever the period: waits up to Jobs:AdminWait for a running pass (here or on another
+    /// instance) to release the run lock, then runs under it. With <paramref name="answerWithinWait"/> the caller gets
+    /// <see cref="OnDemandRun{T}.Running"/> when the pass is not done by the end of that wait (counted from the
+    /// call); the pass goes on in the background, visible in GET /admin/jobs. A pass's exception is rethrown.
+    /// </summary>
+    public async Task<OnDemandRun<T>> RunOnDemandAsync<T>(
+        string job, Func<CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, bool answerWithinWait, CancellationToken ct)
+    {
+        var wait = options.CurrentValue.AdminWait;
+        var started = time.GetTimestamp();
+        if (stopping.IsCancellationRequested)
+        {
+            return new OnDemandRun<T>.Stopping();
+        }
+
+        var gate = Gate(job);
+        if (!await WaitForLockAsync(job, gate, wait, ct))
+        {
+            var state = await store.GetJobStateAsync(job, ct);
+            return new OnDemandRun<T>.Busy(LeaseHolder(state, time.NowEpochSeconds()));
+        }
+
+        var task = TrackAsync(RunAndReleaseAsync(job, pass, verdictOf, gate));
+        PassOutcome<T> outcome;
+        if (answerWithinWait)
+        {
+            var remaining = wait - time.GetElapsedTime(started);
+            try
+            {
+                outcome = await task.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, time, ct);
+            }
+            catch (TimeoutException)
+            {
+                return new OnDemandRun<T>.Running(Owner);
+            }
+        }
+        else
+        {
+            outcome = await task.WaitAsync(ct);
+        }
+
+        outcome.ThrowIfFailed();
+        return new OnDemandRun<T>.Completed(outcome.Result!);
+    }
+
+    /// <summary>On shutdown: ask running passes to stop after their current step.</summary>
+    public void BeginShutdown()
+    {
+        if (!stopping.IsCancellationRequested)
+        {
+            stopping.Cancel();
+        }
+    }
+
+    /// <summary>Waits (bounded by <paramref name="ct"/>) for running passes to finish and release their locks.</summary>
+    public async Task DrainAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Task.WhenAll(inFlight.Keys).WaitAsync(ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            LogDrainTimedOut(logger, inFlight.Count);
+        }
+    }
+
+    /// <summary>Takes the local gate and then the run lock within <paramref name="wait"/>; false when either stayed busy.</summary>
+    private async Task<bool> WaitForLockAsync(string job, SemaphoreSlim gate, TimeSpan wait, CancellationToken ct)
+    {
+        using var deadline = new CancellationTokenSource(wait, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+        try
+        {
+            await gate.WaitAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        try
+        {
+            while (!await TryAcquireAsync(job, null, ct))
+            {
+                await Task.Delay(LockPoll, time, linked.Token);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            gate.Release();
+            return false;
+        }
+        catch
+        {
+            gate.Release();
+            throw;
+        }
+    }
+
+    private async Task<PassOutcome<T>> RunAndReleaseAsync<T>(
+        string job, Func<CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, SemaphoreSlim gate)
+    {
+        try
+        {
+            await Task.Yield(); // the pass outlives the request that started it
+            return await RunLeasedAsync(job, pass, verdictOf, stopping.Token);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}
