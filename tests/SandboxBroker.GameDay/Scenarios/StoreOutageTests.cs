@@ -63,9 +63,9 @@ public sealed class StoreOutageTests
                     .ToList();
 
                 await Task.Delay(TimeSpan.FromSeconds(2), ct);
-                var pausedAt = traffic.NowMs;
-                double resumedAt, recoveredAt;
+                double pausedAt, resumedAt, recoveredAt;
                 local.Pause(true);
+                pausedAt = traffic.NowMs;   // after the signal landed: a request started from here meets a frozen store
                 try
                 {
                     await Task.Delay(pause, ct);
@@ -123,7 +123,7 @@ public sealed class StoreOutageTests
                 var readiness = all.Where(a => a.What == "GET /readyz" && a.StartedMs >= pausedAt + 500 && a.EndedMs <= resumedAt).ToList();
                 Assert.True(readiness.Count >= 2 && readiness.All(a => a.Status == 503),
                     $"/readyz during the outage: {string.Join(", ", readiness.Select(a => a.Status))}");
-                Assert.All(readiness, a => Assert.True(a.ElapsedMs < 3_000, $"/readyz took {a.ElapsedMs:0} ms"));
+                Assert.All(readiness, a => Assert.True(a.ElapsedMs < 5_000, $"/readyz took {a.ElapsedMs:0} ms"));
                 Assert.All(all.Where(a => a.What == "GET /healthz"), a => Assert.Equal(200, a.Status));
 
                 // Nothing answered 201 was lost to the outage.
