@@ -250,11 +250,18 @@ public sealed class BrokerNode : IAsyncDisposable
         AdminAsync(HttpMethod.Post, "/" + jobAndQuery, ct, timeout ?? TimeSpan.FromSeconds(60));
 
     /// <summary>kill -9: no graceful shutdown, in-flight requests and writes cut wherever they are.</summary>
-    /// <remarks>
-    /// SIGKILL goes straight to the broker's pid first (the launcher's tree walk takes long enough for in-flight requests
-    /// to finish, which would make the kill land between requests), then the launcher reaps it.
-    /// </remarks>
     public void KillHard()
+    {
+        SignalKill();
+        Process.KillHard();
+    }
+
+    /// <summary>
+    /// SIGKILL straight to the broker's pid, returning at once (the launcher's process-tree walk in
+    /// <see cref="KillHard"/> takes long enough for in-flight requests to finish, which would make a kill land between
+    /// requests); <see cref="KillHard"/> then reaps it.
+    /// </summary>
+    public void SignalKill()
     {
         try
         {
@@ -268,8 +275,6 @@ public sealed class BrokerNode : IAsyncDisposable
         catch (InvalidOperationException)
         {
         }
-
-        Process.KillHard();
     }
 
     public static string Tail(string output, int lines = 15) =>

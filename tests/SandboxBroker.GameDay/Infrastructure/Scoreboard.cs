@@ -128,7 +128,7 @@ public static class Scoreboard
             {
                 var violations = row.InvariantChecks == 0 ? "n/a" : row.InvariantViolations.ToString(CultureInfo.InvariantCulture);
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {Cell(row.Scenario)} | {Cell(row.Store)} | {row.Requests} | {Cell(row.Faults.Count == 0 ? "none" : string.Join("; ", row.Faults))} | {violations} | {row.ServerErrorsOutsideFaults} | {row.Duration.TotalSeconds:0.0} s | {Cell(row.Result)} |");
+                    $"| {Cell(row.Scenario)} | {Cell(row.Store)} | {row.Requests} | {Cell(FaultsOf(row))} | {violations} | {row.ServerErrorsOutsideFaults} | {row.Duration.TotalSeconds:0.0} s | {Cell(row.Result)} |");
             }
 
             var notes = Rows.Where(r => r.Notes.Count > 0).ToList();
@@ -146,6 +146,11 @@ public static class Scoreboard
             return text.ToString();
         }
     }
+
+    /// <summary>The faults, each once, with how often it was injected (rounds repeat them).</summary>
+    private static string FaultsOf(ScenarioRow row) => row.Faults.Count == 0
+        ? "none"
+        : string.Join("; ", row.Faults.GroupBy(f => f).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} (×{g.Count()})"));
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
 

@@ -82,8 +82,9 @@ public sealed class CrashTests(GameDayFixture fixture)
 
             killedAt = traffic.NowMs;
             Volatile.Write(ref killSent, 1);
-            first.KillHard();                // the clients keep going until the broker is gone: the kill lands mid-request
+            first.SignalKill();              // the clients keep going until the signal is sent: the kill lands mid-request
             Volatile.Write(ref killed, 1);
+            first.KillHard();
             traffic.FaultWindow("kill -9", killedAt, double.MaxValue);
             await Task.WhenAll(clients);
             var cut = unanswered.Count(u => u.StartedMs < killedAt);
