@@ -114,50 +114,9 @@ public static class BenchRunner
         var result = new StoreRun { Store = store, Run = run, Pool = scale.Pool, Clients = scale.Clients, Warmup = scale.Warmup };
         try
         {
-            var limit = settings.ScenarioLimit;
-            await using (var broker = await BrokerHost.StartAsync(settings.BrokerDll, logPath, environment, TimeSpan.FromSeconds(90)))
+            if (!settings.RawOnly)
             {
-                using var client = new LoadClient(broker.BaseAddress, broker.TrackToken, broker.AdminToken, Math.Max(scale.Clients, 1100));
-                var tag = $"{store[0]}{run}{id[..4]}";
-                var registered = await client.RegisterAsync("sbx-" + tag, scale.Pool + scale.Warmup, ct);
-
-                // Warm-up (JIT, connection pool, SQLite pages): health checks, then allocations of the extra sandboxes.
-                await HealthCeiling.RunAsync(client, scale.Clients, TimeSpan.FromSeconds(settings.QuickMode ? 0.3 : 1), ct);
-                var warm = await Burst.RunAsync((r, c) => client.AllocateAsync(r, null, c), tag + "w", scale.Clients, scale.Warmup, scale.Warmup, limit, ct);
-
-                result.Ceiling = await HealthCeiling.RunAsync(client, scale.Clients, settings.CeilingDuration, ct);
-
-                var relayBefore = relay?.Snapshot();
-                var conflictsBefore = await client.MetricAsync("broker_allocate_conflicts_total", ct);
-                result.Burst = await Burst.RunAsync((r, c) => client.AllocateAsync(r, null, c), tag + "b", scale.Clients, scale.Pool, null, limit, ct);
-                var conflicts = await client.MetricAsync("broker_allocate_conflicts_total", ct) - conflictsBefore;
-                result.ClaimAttemptsPerAllocation = result.Burst.Successes > 0 ? (result.Burst.Successes + conflicts) / result.Burst.Successes : 0;
-                if (relay is not null)
-                {
-                    result.BrokerStoreCalls = DynamoDbRelay.Delta(relay.Snapshot(), relayBefore!);
-                    result.WritesPerAllocation = result.Burst.Successes > 0
-                        ? DynamoDbRelay.Writes(result.BrokerStoreCalls) / (double)result.Burst.Successes : null;
-                }
-                else
-                {
-                    // SQLite: every claim attempt is one write transaction (a lost claim is a conditional UPDATE that
-                    // matched no row), so claim attempts are the writes.
-                    result.WritesPerAllocation = result.ClaimAttemptsPerAllocation;
-                }
-
-                // The burst ended with 409s: the pool must really be empty then.
-                result.AvailableAfterBurst = result.Burst.EndedByEmptyPool ? (await client.ListAsync("available", ct)).Count : 0;
-
-                var mixedPool = Mixed.PoolFor(scale.MixedRate, scale.MixedSeconds);
-                registered.AddRange(await client.RegisterAsync("mix-" + tag, mixedPool, ct));
-                result.Mixed = await Mixed.RunAsync(client, tag + "m", scale.MixedRate, TimeSpan.FromSeconds(scale.MixedSeconds), ct);
-
-                result.Verify = await Verification.RunAsync(client, registered,
-                    [.. warm.Allocations, .. result.Burst.Allocations, .. result.Mixed.Allocations], ct);
-                var answered = client.AnsweredUnderBasePath;
-                await broker.StopAsync(TimeSpan.FromSeconds(30));
-                result.Log = broker.SummarizeLog();
-                result.RequestsAnswered = answered;
+                await RunBrokerAsync(settings, store, scale, id, logPath, environment, relay, result, log, ct);
             }
 
             log($"{store} run {run}: raw store");
@@ -187,6 +146,62 @@ public static class BenchRunner
 
         result.Breaches.AddRange(result.FindBreaches());
         return result;
+    }
+
+    private static async Task RunBrokerAsync(BenchSettings settings, string store, StoreScale scale, string id, string logPath,
+        Dictionary<string, string> environment, DynamoDbRelay? relay, StoreRun result, Action<string> log, CancellationToken ct)
+    {
+        var limit = settings.ScenarioLimit;
+        var run = result.Run;
+        await using (var broker = await BrokerHost.StartAsync(settings.BrokerDll, logPath, environment, TimeSpan.FromSeconds(90)))
+        {
+            using var client = new LoadClient(broker.BaseAddress, broker.TrackToken, broker.AdminToken, Math.Max(scale.Clients, 1100));
+            var tag = $"{store[0]}{run}{id[..4]}";
+            var registered = await client.RegisterAsync("sbx-" + tag, scale.Pool + scale.Warmup, ct);
+            log($"{store} run {run}: broker ready, {registered.Count} sandboxes registered; warm-up");
+
+            // Warm-up (JIT, connection pool, SQLite pages): health checks, then allocations of the extra sandboxes.
+            await HealthCeiling.RunAsync(client, scale.Clients, TimeSpan.FromSeconds(settings.QuickMode ? 0.3 : 1), ct);
+            var warm = await Burst.RunAsync((r, c) => client.AllocateAsync(r, null, c), tag + "w", scale.Clients, scale.Warmup, scale.Warmup, limit, ct);
+
+            log($"{store} run {run}: /healthz ceiling");
+            result.Ceiling = await HealthCeiling.RunAsync(client, scale.Clients, settings.CeilingDuration, ct);
+            log($"{store} run {run}: burst");
+
+            var relayBefore = relay?.Snapshot();
+            var conflictsBefore = await client.MetricAsync("broker_allocate_conflicts_total", ct);
+            result.Burst = await Burst.RunAsync((r, c) => client.AllocateAsync(r, null, c), tag + "b", scale.Clients, scale.Pool, null, limit, ct);
+            var conflicts = await client.MetricAsync("broker_allocate_conflicts_total", ct) - conflictsBefore;
+            result.ClaimAttemptsPerAllocation = result.Burst.Successes > 0 ? (result.Burst.Successes + conflicts) / result.Burst.Successes : 0;
+            if (relay is not null)
+            {
+                result.BrokerStoreCalls = DynamoDbRelay.Delta(relay.Snapshot(), relayBefore!);
+                result.WritesPerAllocation = result.Burst.Successes > 0
+                    ? DynamoDbRelay.Writes(result.BrokerStoreCalls) / (double)result.Burst.Successes : null;
+            }
+            else
+            {
+                // SQLite: every claim attempt is one write transaction (a lost claim is a conditional UPDATE that
+                // matched no row), so claim attempts are the writes.
+                result.WritesPerAllocation = result.ClaimAttemptsPerAllocation;
+            }
+
+            // The burst ended with 409s: the pool must really be empty then.
+            result.AvailableAfterBurst = result.Burst.EndedByEmptyPool ? (await client.ListAsync("available", ct)).Count : 0;
+
+            log($"{store} run {run}: mixed");
+            var mixedPool = Mixed.PoolFor(scale.MixedRate, scale.MixedSeconds);
+            registered.AddRange(await client.RegisterAsync("mix-" + tag, mixedPool, ct));
+            result.Mixed = await Mixed.RunAsync(client, tag + "m", scale.MixedRate, TimeSpan.FromSeconds(scale.MixedSeconds), ct);
+
+            log($"{store} run {run}: verification");
+            result.Verify = await Verification.RunAsync(client, registered,
+                [.. warm.Allocations, .. result.Burst.Allocations, .. result.Mixed.Allocations], ct);
+            var answered = client.AnsweredUnderBasePath;
+            await broker.StopAsync(TimeSpan.FromSeconds(30));
+            result.Log = broker.SummarizeLog();
+            result.RequestsAnswered = answered;
+        }
     }
 
     private static string Git(string arguments)

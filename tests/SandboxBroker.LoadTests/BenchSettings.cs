@@ -32,6 +32,9 @@ public sealed record BenchSettings
     /// <summary>Extra environment for the broker process (NAME=VALUE from the command line), e.g. to compare settings.</summary>
     public IReadOnlyDictionary<string, string> BrokerEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Only the in-process raw-store burst (no broker process): for profiling the store and allocation code.</summary>
+    public bool RawOnly { get; init; }
+
     /// <summary>A hard bound on any one scenario: the load stops by itself even if the broker hangs.</summary>
     public TimeSpan ScenarioLimit { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -67,6 +70,7 @@ public sealed record BenchSettings
           --out DIR                   output folder (default ./TestResults)
           --no-request-logging        broker at Logging__MinimumLevel=Warning (comparison only)
           --env NAME=VALUE            extra broker environment (repeatable)
+          --raw-only                  only the in-process raw-store burst (profiling)
         """;
 
     /// <summary>Parses the command line over <see cref="Full"/> (or <see cref="Quick"/> with --quick).</summary>
@@ -120,6 +124,9 @@ public sealed record BenchSettings
                     break;
                 case "--out":
                     settings = settings with { OutputDirectory = Path.GetFullPath(Next()) };
+                    break;
+                case "--raw-only":
+                    settings = settings with { RawOnly = true };
                     break;
                 case "--no-request-logging":
                     settings = settings with { RequestLogging = false };

@@ -48,6 +48,11 @@ internal sealed partial class AllocationService(
 
     private async Task<AllocationOutcome> AllocateWithinBudgetAsync(TrackCaller caller, BrokerOptions settings, CancellationToken ct)
     {
+        if (store is ISingleWriterAllocation singleWriter)
+        {
+            return await AllocateOnWriterAsync(singleWriter, caller, settings, ct);
+        }
+
         while (true)
         {
             ct.ThrowIfCancellationRequested();
@@ -64,6 +69,37 @@ internal sealed partial class AllocationService(
             }
 
             // null: a concurrent call of this requester and key won the idempotency record; read it again.
+        }
+    }
+
+    /// <summary>
+    /// The same steps (replay check, K-candidate window, random pick, conditional claim with the idempotency record) as
+    /// one transaction on the store's only writer: nothing can race it, so there is no conflict to retry.
+    /// </summary>
+    private async Task<AllocationOutcome> AllocateOnWriterAsync(
+        ISingleWriterAllocation singleWriter, TrackCaller caller, BrokerOptions settings, CancellationToken ct)
+    {
+        var now = time.NowEpochSeconds();
+        var result = await singleWriter.AllocateAsync(new SingleWriterAllocationRequest
+        {
+            Requester = caller.Requester,
+            IdempotencyKey = caller.IdempotencyKey,
+            TrackName = caller.TrackName,
+            NamePrefix = caller.NamePrefix,
+            CandidateCount = settings.CandidateCount,
+            Now = now,
+            ExpiresAt = now + (long)settings.LabDuration.TotalSeconds,
+            LabDurationHours = settings.LabDuration.TotalHours,
+        }, ct);
+        switch (result)
+        {
+            case SingleWriterAllocation.Held held:
+                return new AllocationOutcome.Replayed(held.Sandbox);
+            case SingleWriterAllocation.Claimed claimed:
+                return new AllocationOutcome.Allocated(claimed.Sandbox, claimed.AfterRelease);
+            default:
+                LogPoolEmpty(logger, caller.NamePrefix ?? "");
+                return new AllocationOutcome.PoolEmpty();
         }
     }
 
