@@ -72,6 +72,9 @@ public sealed class BrokerNode : IAsyncDisposable
             ["Broker__AdminTokens__0"] = AdminToken,
             ["Csp__Mode"] = "Simulated",
             ["Logging__MinimumLevel"] = "Warning",
+            // One track token speaks for every simulated participant here (a real class spreads over scripts and
+            // seconds): the per-token ceiling would otherwise answer 429 to the suite's own verification sweeps.
+            ["RateLimiting__PerTokenPermitsPerSecond"] = "100000",
             ["AWS_ACCESS_KEY_ID"] = "dummy",
             ["AWS_SECRET_ACCESS_KEY"] = "dummy",
             ["AWS_EC2_METADATA_DISABLED"] = "true",
