@@ -32,6 +32,9 @@ public sealed record BenchSettings
     /// <summary>Extra environment for the broker process (NAME=VALUE from the command line), e.g. to compare settings.</summary>
     public IReadOnlyDictionary<string, string> BrokerEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The command that reads the broker's stdout pipe into the log file (a container runtime's log driver); default cat.</summary>
+    public string LogReader { get; init; } = "cat";
+
     /// <summary>Only the in-process raw-store burst (no broker process): for profiling the store and allocation code.</summary>
     public bool RawOnly { get; init; }
 
@@ -71,6 +74,7 @@ public sealed record BenchSettings
           --no-request-logging        broker at Logging__MinimumLevel=Warning (comparison only)
           --env NAME=VALUE            extra broker environment (repeatable)
           --raw-only                  only the in-process raw-store burst (profiling)
+          --log-reader CMD            what reads the broker's stdout pipe (default cat; e.g. a slower line-by-line reader)
         """;
 
     /// <summary>Parses the command line over <see cref="Full"/> (or <see cref="Quick"/> with --quick).</summary>
@@ -124,6 +128,9 @@ public sealed record BenchSettings
                     break;
                 case "--out":
                     settings = settings with { OutputDirectory = Path.GetFullPath(Next()) };
+                    break;
+                case "--log-reader":
+                    settings = settings with { LogReader = Next() };
                     break;
                 case "--raw-only":
                     settings = settings with { RawOnly = true };

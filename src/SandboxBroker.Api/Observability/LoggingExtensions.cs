@@ -1,11 +1,19 @@
+using System.Collections.Concurrent;
+using System.Text;
 using Serilog;
+using Serilog.Core;
+using Serilog.Debugging;
 using Serilog.Events;
+using Serilog.Formatting;
 
 namespace SandboxBroker.Api.Observability;
 
 internal static class LoggingExtensions
 {
-    /// <summary>Serilog owns the pipeline: JSON lines on stdout, level from Logging:MinimumLevel (or LOG_LEVEL).</summary>
+    /// <summary>
+    /// Serilog owns the pipeline: JSON lines on stdout (through <see cref="BufferedStdoutSink"/>, so requests never wait
+    /// on the log pipe), level from Logging:MinimumLevel (or LOG_LEVEL).
+    /// </summary>
     public static IHostApplicationBuilder AddBrokerLogging(this IHostApplicationBuilder builder)
     {
         var level = Enum.TryParse<LogEventLevel>(builder.Configuration["Logging:MinimumLevel"], ignoreCase: true, out var parsed)
@@ -24,7 +32,7 @@ internal static class LoggingExtensions
             .MinimumLevel.Override(typeof(Http.TokenAuthenticationHandler).FullName!, LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .ReadFrom.Services(services)                   // sinks and enrichers registered in DI (tests add a capturing sink)
-            .WriteTo.Console(new JsonLogFormatter()), preserveStaticLogger: true);
+            .WriteTo.Sink(new BufferedStdoutSink(new JsonLogFormatter())), preserveStaticLogger: true);
         return builder;
     }
 
@@ -88,4 +96,113 @@ internal static class LoggingExtensions
                     "latency_ms", Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 2));
             }
         });
+}
+
+/// <summary>
+/// JSON lines to stdout from one background writer. Request threads only enqueue the event (formatting and the write
+/// happen on the writer), so a request never waits on the pipe to the log driver — unless 20,000 lines are already
+/// waiting, and then it waits rather than drop a line. The writer formats everything queued into one buffer, writes it
+/// in as few writes as it fills, and flushes whenever the queue is empty, so a quiet broker's lines appear at once and
+/// a busy one's go out in large writes. Disposing (host shutdown) writes what is left; a line logged after that is
+/// written directly. With the synchronous console sink, every request took a lock and made a write system call and a
+/// pipe wake-up of the log reader while holding it; under a burst that serialised the requests on stdout.
+/// </summary>
+internal sealed class BufferedStdoutSink : ILogEventSink, IDisposable
+{
+    private const int Capacity = 20_000;
+    private const int MaxPerFlush = 1_000;
+    private readonly ITextFormatter formatter;
+    private readonly BlockingCollection<LogEvent> queue = new(new ConcurrentQueue<LogEvent>(), Capacity);
+    private readonly StreamWriter output;
+    private readonly Lock outputLock = new();
+    private readonly Thread writer;
+    private readonly StringWriter line = new(System.Globalization.CultureInfo.InvariantCulture);
+
+    public BufferedStdoutSink(ITextFormatter formatter, Stream? stdout = null)
+    {
+        this.formatter = formatter;
+        output = new StreamWriter(stdout ?? Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024)
+        {
+            AutoFlush = false,
+        };
+        writer = new Thread(WriteQueued) { IsBackground = true, Name = "stdout log writer" };
+        writer.Start();
+    }
+
+    public void Emit(LogEvent logEvent)
+    {
+        if (!queue.IsAddingCompleted)
+        {
+            try
+            {
+                queue.Add(logEvent);
+                return;
+            }
+            catch (InvalidOperationException)
+            {
+                // disposed meanwhile: write it directly below
+            }
+        }
+
+        lock (outputLock)
+        {
+            Write(logEvent);
+            Flush();
+        }
+    }
+
+    private void WriteQueued()
+    {
+        foreach (var logEvent in queue.GetConsumingEnumerable())
+        {
+            lock (outputLock)
+            {
+                Write(logEvent);
+                for (var i = 0; i < MaxPerFlush && queue.TryTake(out var next); i++)
+                {
+                    Write(next);
+                }
+
+                Flush();
+            }
+        }
+    }
+
+    /// <summary>Formats into a scratch buffer first, so an event that fails to format never leaves half a line.</summary>
+    private void Write(LogEvent logEvent)
+    {
+        var text = line.GetStringBuilder();
+        text.Clear();
+        try
+        {
+            formatter.Format(logEvent, line);
+            output.Write(text);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            SelfLog.WriteLine("stdout log sink: could not write an event: {0}", ex);
+        }
+    }
+
+    private void Flush()
+    {
+        try
+        {
+            output.Flush();
+        }
+        catch (IOException ex)
+        {
+            SelfLog.WriteLine("stdout log sink: could not flush: {0}", ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        queue.CompleteAdding();
+        writer.Join(TimeSpan.FromSeconds(10));
+        lock (outputLock)
+        {
+            Flush();
+        }
+    }
 }

@@ -8,8 +8,9 @@ namespace SandboxBroker.LoadTests.Harness;
 
 /// <summary>
 /// The broker as its own OS process (dotnet SandboxBroker.Api.dll, Production, real tokens) on 127.0.0.1. Its stdout
-/// and stderr go to a file, as a container log driver would take them, so reading them costs the load nothing; a
-/// watchdog shell stops the broker when the harness process is gone, and SIGTERM lets it flush its logs and stop.
+/// and stderr go through a pipe to a separate reader process (cat) that appends them to a file, as a container
+/// runtime's log driver takes them: a broker that writes its logs synchronously waits on that pipe, as in production.
+/// A watchdog shell stops the broker when the harness process is gone, and SIGTERM lets it flush its logs and stop.
 /// </summary>
 public sealed class BrokerHost : IAsyncDisposable
 {
@@ -42,7 +43,9 @@ public sealed class BrokerHost : IAsyncDisposable
     /// Starts the broker with <paramref name="environment"/> over the benchmark defaults (Production, fresh tokens,
     /// simulated CSP with an empty upstream pool, jobs off) and waits until /readyz answers 200.
     /// </summary>
-    public static async Task<BrokerHost> StartAsync(string brokerDll, string logPath, IDictionary<string, string> environment, TimeSpan readyWithin)
+    /// <param name="logReader">The process that reads the broker's stdout pipe and writes the log file (default cat).</param>
+    public static async Task<BrokerHost> StartAsync(
+        string brokerDll, string logPath, IDictionary<string, string> environment, TimeSpan readyWithin, string logReader = "cat")
     {
         if (!File.Exists(brokerDll))
         {
@@ -55,16 +58,16 @@ public sealed class BrokerHost : IAsyncDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         // The shell keeps the broker as a child: TERM is passed on (graceful stop, logs flushed); once the harness
         // (its parent) is gone, the broker is stopped as well.
-        const string script = "dotnet \"$1\" --urls \"$2\" > \"$3\" 2>&1 & b=$!; "
-            + "trap 'kill -TERM $b 2>/dev/null; wait $b; exit 0' TERM INT; "
-            + "while kill -0 \"$4\" 2>/dev/null && kill -0 $b 2>/dev/null; do sleep 1; done; kill -TERM $b 2>/dev/null; wait $b";
+        const string script = "dotnet \"$1\" --urls \"$2\" > >($5 > \"$3\") 2>&1 & b=$!; "
+            + "trap 'kill -TERM $b 2>/dev/null; wait $b; wait; exit 0' TERM INT; "
+            + "while kill -0 \"$4\" 2>/dev/null && kill -0 $b 2>/dev/null; do sleep 1; done; kill -TERM $b 2>/dev/null; wait $b; wait";
         var info = new ProcessStartInfo("bash")
         {
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(brokerDll)!,
         };
         foreach (var argument in new[] { "-c", script, "broker", brokerDll, $"http://127.0.0.1:{port}", logPath,
-                     Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
+                     Environment.ProcessId.ToString(CultureInfo.InvariantCulture), logReader })
         {
             info.ArgumentList.Add(argument);
         }
@@ -176,6 +179,13 @@ public sealed class BrokerHost : IAsyncDisposable
     /// <summary>Reads the broker's log file: how many lines, how many are not one JSON object, and request lines per action.</summary>
     public LogSummary SummarizeLog()
     {
+        // The reader process may still be appending the last lines the broker wrote: wait until the file stops growing.
+        for (long size = -1, i = 0; i < 50 && new FileInfo(LogPath).Length != size; i++)
+        {
+            size = new FileInfo(LogPath).Length;
+            Thread.Sleep(100);
+        }
+
         var summary = new LogSummary();
         foreach (var line in File.ReadLines(LogPath))
         {
