@@ -37,6 +37,17 @@ public static class BenchRunner
                     log("starting DynamoDB Local");
                     local = await DynamoDbLocal.StartAsync();
                     relay = new DynamoDbRelay(local.Port);
+
+                    // A fresh DynamoDB Local is a cold JVM: its JIT keeps compiling through the first thousands of
+                    // requests, which would penalise whichever burst comes first. One unmeasured raw-store burst of the
+                    // run's size (on a scratch table, through the relay) warms it before any run is measured.
+                    var scale = settings.DynamoDb;
+                    if (!settings.QuickMode)
+                    {
+                        log("warming DynamoDB Local (one unmeasured raw-store burst)");
+                        await RawStore.DynamoDbAsync(relay.ServiceUrl, "warm_" + Guid.NewGuid().ToString("N")[..8],
+                            scale.Pool, scale.Warmup, scale.Clients, settings.ScenarioLimit, ct);
+                    }
                 }
 
                 for (var run = 1; run <= settings.Runs; run++)

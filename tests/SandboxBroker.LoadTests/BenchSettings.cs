@@ -15,7 +15,7 @@ public sealed record BenchSettings
 
     public StoreScale Sqlite { get; init; } = new(Pool: 20_000, Clients: 64, Warmup: 2_000, MixedRate: 1_000, MixedSeconds: 10);
 
-    public StoreScale DynamoDb { get; init; } = new(Pool: 200, Clients: 200, Warmup: 100, MixedRate: 100, MixedSeconds: 10);
+    public StoreScale DynamoDb { get; init; } = new(Pool: 200, Clients: 200, Warmup: 300, MixedRate: 100, MixedSeconds: 10);
 
     /// <summary>Requests of the /healthz ceiling, per client (closed loop, same client count as the burst).</summary>
     public TimeSpan CeilingDuration { get; init; } = TimeSpan.FromSeconds(4);
