@@ -199,7 +199,7 @@ public sealed class CspFaultTests(GameDayFixture fixture)
                 var errors = traffic.ServerErrorsOutsideFaults();
                 row.ServerErrorsOutsideFaults = errors.Count;
                 Assert.True(errors.Count == 0, $"5xx outside the CSP faults: {string.Join("; ", errors.Take(5))}");
-                row.Note($"{string.Join("; ", checks)} (502 UPSTREAM_ERROR until the breaker opened, then 503 + Retry-After without a CSP call; " +
+                row.Note($"{string.Join("; ", checks.Distinct())} (502 UPSTREAM_ERROR until the breaker opened, then 503 + Retry-After without a CSP call; " +
                          $"truncated/empty lists: 200 guarded, nothing stale); allocation 201 during every fault; 2 vanished sandboxes staled and revived; " +
                          $"{released.Count} released sandboxes deleted upstream afterwards; all {known.Count} known sandboxes accounted for");
             });
