@@ -48,7 +48,7 @@ public sealed record BenchSettings
         QuickMode = true,
         Runs = 1,
         Sqlite = new(Pool: 600, Clients: 16, Warmup: 100, MixedRate: 200, MixedSeconds: 3),
-        DynamoDb = new(Pool: 60, Clients: 60, Warmup: 20, MixedRate: 40, MixedSeconds: 3),
+        DynamoDb = new(Pool: 40, Clients: 40, Warmup: 20, MixedRate: 40, MixedSeconds: 3),
         CeilingDuration = TimeSpan.FromSeconds(1),
         ScenarioLimit = TimeSpan.FromSeconds(60),
     };
