@@ -9,8 +9,10 @@ namespace SandboxBroker.Api.Allocation;
 /// <summary>
 /// Allocation and the holder's actions (SPEC sections 3 and 4). Allocation is optimistic: read a window of
 /// candidates, pick among them at random, claim one with a conditional write that also writes the idempotency
-/// record; on a lost race try the others, then re-read. Never sleeps more than a few milliseconds; gives up
-/// with 503 when the time budget, counted from the request's start, is spent.
+/// record; on a lost race try the others, then re-read. A store with a single writer in this process (SQLite,
+/// <see cref="ISingleWriterAllocation"/>) runs those same steps as one transaction on that writer, where no race can
+/// happen. Never sleeps more than a few milliseconds; gives up with 503 when the time budget, counted from the
+/// request's start, is spent.
 /// </summary>
 internal sealed partial class AllocationService(
     ISandboxStore store,
