@@ -229,23 +229,9 @@ internal sealed partial class DynamoDbSandboxStore
     private async Task AssignShardAsync(string sandboxId, CancellationToken ct)
     {
         var e = new Expr().Set(AvailShard, RandomShard());
-        var request = new UpdateItemRequest
-        {
-            TableName = table,
-            Key = Key(sandboxId),
-            UpdateExpression = e.Update(),
-            ConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)} AND attribute_not_exists({e.N(AvailShard)})",
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
-        };
-        try
-        {
-            await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            // Claimed or sharded meanwhile: nothing to do.
-        }
+        // false: claimed or sharded meanwhile, nothing to do.
+        await TryConditionalUpdateAsync(
+            Key(sandboxId), e, $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)} AND attribute_not_exists({e.N(AvailShard)})", ct);
     }
 
     /// <summary>Pages a query until <paramref name="need"/> sandboxes are read or the key range is exhausted.</summary>

@@ -43,20 +43,7 @@ internal sealed partial class DynamoDbSandboxStore
             0 => $"NOT {exists} OR ({free} AND {e.N(LastRunAt)} = {e.V(0)})",
             { } expected => $"{exists} AND {free} AND {e.N(LastRunAt)} = {e.V(expected)}",
         };
-        var update = new UpdateItemRequest
-        {
-            TableName = table,
-            Key = JobKey(request.Job),
-            UpdateExpression = e.Update(),
-            ConditionExpression = condition,
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
-        };
-        try
-        {
-            await CallAsync("UpdateItem", c => client.UpdateItemAsync(update, c), ct);
-        }
-        catch (ConditionalCheckFailedException)
+        if (!await TryConditionalUpdateAsync(JobKey(request.Job), e, condition, ct))
         {
             return false;
         }
@@ -68,24 +55,7 @@ internal sealed partial class DynamoDbSandboxStore
     public async Task<bool> RenewJobLeaseAsync(string job, string owner, long leaseUntil, CancellationToken ct)
     {
         var e = new Expr().Set(LeaseExpiresAt, leaseUntil);
-        var update = new UpdateItemRequest
-        {
-            TableName = table,
-            Key = JobKey(job),
-            UpdateExpression = e.Update(),
-            ConditionExpression = $"{e.N(LeaseOwner)} = {e.V(owner)}",
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
-        };
-        try
-        {
-            await CallAsync("UpdateItem", c => client.UpdateItemAsync(update, c), ct);
-            return true;
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            return false;
-        }
+        return await TryConditionalUpdateAsync(JobKey(job), e, $"{e.N(LeaseOwner)} = {e.V(owner)}", ct);
     }
 
     public async Task CompleteJobAsync(JobCompletion completion, CancellationToken ct)
@@ -97,23 +67,8 @@ internal sealed partial class DynamoDbSandboxStore
             .Set(LastDurationMs, completion.DurationMs)
             .SetIfPresent(LastSuccessAt, completion.Succeeded ? completion.FinishedAt : null)
             .Remove(LeaseOwner);
-        var update = new UpdateItemRequest
-        {
-            TableName = table,
-            Key = JobKey(completion.Job),
-            UpdateExpression = e.Update(),
-            ConditionExpression = $"{e.N(LeaseOwner)} = {e.V(completion.Owner)}",
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
-        };
-        try
-        {
-            await CallAsync("UpdateItem", c => client.UpdateItemAsync(update, c), ct);
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            // The lease expired and another instance took it: its record wins.
-        }
+        // false: the lease expired and another instance took it; its record wins.
+        await TryConditionalUpdateAsync(JobKey(completion.Job), e, $"{e.N(LeaseOwner)} = {e.V(completion.Owner)}", ct);
     }
 
     public async Task<JobState?> GetJobStateAsync(string job, CancellationToken ct) =>

@@ -22,6 +22,33 @@ internal sealed partial class DynamoDbSandboxStore
     /// or credentials) into <see cref="StoreUnavailableException"/>, which the API answers with 503. A cancellation
     /// the caller asked for stays a cancellation.
     /// </summary>
+    /// <summary>
+    /// One conditional UpdateItem: SETs/REMOVEs of <paramref name="e"/> on <paramref name="key"/> when
+    /// <paramref name="condition"/> holds. False when the condition failed (the expected outcome of a lost race).
+    /// </summary>
+    private async Task<bool> TryConditionalUpdateAsync(
+        Dictionary<string, AttributeValue> key, Expr e, string condition, CancellationToken ct)
+    {
+        var request = new UpdateItemRequest
+        {
+            TableName = table,
+            Key = key,
+            UpdateExpression = e.Update(),
+            ConditionExpression = condition,
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        try
+        {
+            await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
     private async Task<T> CallAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken ct, bool queue = true)
     {
         // A burst waits here, under the caller's budget, rather than inside the SDK's per-request timeout: a store
