@@ -35,7 +35,7 @@ public sealed record AdminSandboxResponse(
         s.AllocatedAt > 0 ? s.AllocatedAt : null,
         s.IdempotencyKey,
         s.TrackName,
-        s.AllocatedAt > 0 ? TrackSandboxResponse.ExpiresAtOf(s) : null,
+        s.AllocatedAt > 0 ? s.LeaseExpiresAt : null,
         s.LabDurationHours,
         s.DeletionRequestedAt,
         s.DeletionRetryCount,

@@ -10,15 +10,7 @@ internal sealed partial class AdminService
     public async Task<SandboxOutcome> ReleaseAsync(string sandboxId, CancellationToken ct)
     {
         var now = time.NowEpochSeconds();
-        var result = await store.TransitionAsync(new StateChange
-        {
-            SandboxId = sandboxId,
-            From = SandboxStatus.Allocated,
-            To = SandboxStatus.PendingDeletion,
-            Now = now,
-            DeletionRequestedAt = now,
-            NextAttemptAt = now,
-        }, ct);
+        var result = await store.TransitionAsync(Transitions.Release(sandboxId, now, holder: null), ct);
         var outcome = ToOutcome(result, SandboxStatus.Allocated, repeatFrom: [SandboxStatus.PendingDeletion, SandboxStatus.DeletionFailed]);
         LogAction(logger, "release", sandboxId, outcome.GetType().Name);
         return outcome;
@@ -27,7 +19,7 @@ internal sealed partial class AdminService
     /// <summary>deletion_failed → pending_deletion with a fresh attempt budget, due now.</summary>
     public async Task<SandboxOutcome> RetryDeletionAsync(string sandboxId, CancellationToken ct)
     {
-        var result = await store.TransitionAsync(RetryChange(sandboxId, time.NowEpochSeconds()), ct);
+        var result = await store.TransitionAsync(Transitions.RetryDeletion(sandboxId, time.NowEpochSeconds()), ct);
         var outcome = ToOutcome(result, SandboxStatus.DeletionFailed, repeatFrom: []);
         LogAction(logger, "retry-deletion", sandboxId, outcome.GetType().Name);
         return outcome;
@@ -35,18 +27,11 @@ internal sealed partial class AdminService
 
     /// <summary>Every deletion_failed sandbox → pending_deletion (after a CSP outage exhausted their attempts).</summary>
     public Task<BulkOutcome> RetryAllDeletionsAsync(bool dryRun, CancellationToken ct) =>
-        BulkAsync("retry-deletion", SandboxStatus.DeletionFailed, dryRun, (id, now) => RetryChange(id, now), ct);
+        BulkAsync("retry-deletion", SandboxStatus.DeletionFailed, dryRun, Transitions.RetryDeletion, ct);
 
     /// <summary>Tombstones every sandbox in <paramref name="from"/> (stale or deletion_failed); never calls the CSP.</summary>
     public Task<BulkOutcome> BulkDeleteAsync(SandboxStatus from, bool dryRun, CancellationToken ct) =>
-        BulkAsync("bulk-delete", from, dryRun, (id, now) => new StateChange
-        {
-            SandboxId = id,
-            From = from,
-            To = SandboxStatus.Deleted,
-            Now = now,
-            DeletedAt = now,
-        }, ct);
+        BulkAsync("bulk-delete", from, dryRun, (id, now) => Transitions.Tombstone(id, from, now), ct);
 
     private async Task<BulkOutcome> BulkAsync(
         string action, SandboxStatus from, bool dryRun, Func<string, long, StateChange> change, CancellationToken ct)
@@ -81,17 +66,6 @@ internal sealed partial class AdminService
         LogBulk(logger, action, from.ToWire(), changed, dryRun, durationMs);
         return new BulkOutcome(from, changed, durationMs, dryRun);
     }
-
-    private static StateChange RetryChange(string sandboxId, long now) => new()
-    {
-        SandboxId = sandboxId,
-        From = SandboxStatus.DeletionFailed,
-        To = SandboxStatus.PendingDeletion,
-        Now = now,
-        DeletionRetryCount = 0,
-        ClearLastError = true,
-        NextAttemptAt = now,
-    };
 
     private static SandboxOutcome ToOutcome(TransitionResult result, SandboxStatus required, SandboxStatus[] repeatFrom) => result switch
     {

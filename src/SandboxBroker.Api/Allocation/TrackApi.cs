@@ -10,6 +10,7 @@ internal static class TrackApi
     public static IServiceCollection AddAllocation(this IServiceCollection services)
     {
         services.AddSingleton<CandidateReservations>();
+        services.AddSingleton<AllocationPolicy>();
         services.AddSingleton<AllocationService>();
         return services;
     }

@@ -25,12 +25,8 @@ public sealed record TrackSandboxResponse(
         s.AllocatedTo ?? "",
         s.TrackName ?? "",
         s.AllocatedAt,
-        ExpiresAtOf(s),
+        s.LeaseExpiresAt,
         s.SfdcAccountId ?? "");
-
-    /// <summary>The stored expiry; items written by the original carry only allocated_at and lab_duration_hours.</summary>
-    public static long ExpiresAtOf(Sandbox s) =>
-        s.ExpiresAt ?? (s.AllocatedAt > 0 ? s.AllocatedAt + (long)(s.LabDurationHours * 3600) : 0);
 }
 
 public sealed record MarkForDeletionResponse(string SandboxId, string Status, long DeletionRequestedAt)

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using SandboxBroker.Api.Sandboxes;
 
 namespace SandboxBroker.Api.Configuration;
 
@@ -16,7 +17,7 @@ public sealed class BrokerOptions
     public List<string> AdminTokens { get; set; } = [];
 
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
-    public TimeSpan LabDuration { get; set; } = TimeSpan.FromHours(4);
+    public TimeSpan LabDuration { get; set; } = TimeSpan.FromHours(Sandbox.DefaultLabDurationHours);
 
     [Range(typeof(TimeSpan), "00:00:00", "30.00:00:00")]
     public TimeSpan GracePeriod { get; set; } = TimeSpan.FromMinutes(30);

@@ -6,6 +6,9 @@ namespace SandboxBroker.Api.Sandboxes;
 /// </summary>
 public sealed record Sandbox
 {
+    /// <summary>The original's lab duration: what a record carries until it is allocated, and Broker:LabDuration's default.</summary>
+    public const double DefaultLabDurationHours = 4;
+
     public required string SandboxId { get; init; }
     public required string Name { get; init; }
     public required string ExternalId { get; init; }
@@ -28,6 +31,16 @@ public sealed record Sandbox
     public long? DeletedAt { get; init; }
 
     public bool IsTombstone => Status == SandboxStatus.Deleted;
+
+    /// <summary>
+    /// When the lease ends: the stored expires_at, or allocated_at + lab_duration_hours on items the original wrote
+    /// (it stored no expires_at); 0 for a sandbox never allocated.
+    /// </summary>
+    public long LeaseExpiresAt => ExpiresAt ?? (AllocatedAt > 0 ? AllocatedAt + (long)(LabDurationHours * 3600) : 0);
+
+    /// <summary>An allocated sandbox whose lease ended more than <paramref name="grace"/> before <paramref name="now"/>.</summary>
+    public bool IsOverdue(long now, TimeSpan grace) =>
+        Status == SandboxStatus.Allocated && AllocatedTo is not null && LeaseExpiresAt > 0 && LeaseExpiresAt + (long)grace.TotalSeconds <= now;
 
     public bool IsHeldBy(string requester) =>
         !IsTombstone && AllocatedTo is not null && string.Equals(AllocatedTo, requester, StringComparison.Ordinal);

@@ -21,24 +21,18 @@ public interface ISandboxStore
     /// <summary>Strongly consistent read of one sandbox, tombstones included; null when there is no record.</summary>
     Task<Sandbox?> GetAsync(string sandboxId, CancellationToken ct);
 
-    /// <summary>
-    /// Up to <paramref name="limit"/> available sandboxes whose name starts with <paramref name="namePrefix"/>
-    /// (any name when null), taken from a randomly placed window of the available pool so concurrent callers
-    /// mostly see different candidates. Empty only when no available sandbox matches at all.
-    /// </summary>
-    Task<IReadOnlyList<Sandbox>> FindAvailableAsync(string? namePrefix, int limit, CancellationToken ct);
-
-    /// <summary>The sandbox id recorded for (requester, idempotency key), or null (consistent read).</summary>
+    /// <summary>The sandbox id recorded for (requester, idempotency key), or null (consistent read; the invariant checks).</summary>
     Task<string?> GetIdempotentSandboxIdAsync(string requester, string idempotencyKey, CancellationToken ct);
 
     // ---- writes ------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// available → allocated for one candidate, atomically with the (requester, key) idempotency record:
-    /// the record must be absent (<see cref="ClaimRequest.ReplacesSandboxId"/> null) or still point at
-    /// <see cref="ClaimRequest.ReplacesSandboxId"/> (the requester's released sandbox).
+    /// Runs one allocation plan (see <see cref="AllocationPlan{T}"/>) with this store's claim primitives. The embedded
+    /// store queues it for its only writer, which runs the plans queued together in one transaction (each in a savepoint,
+    /// so a plan that throws writes nothing) and answers after the commit; a plan cancelled while still queued never
+    /// runs. DynamoDB runs it at once, call by call.
     /// </summary>
-    Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct);
+    Task<T> RunAllocationAsync<T>(AllocationPlan<T> plan, CancellationToken ct);
 
     /// <summary>One conditional write from <see cref="StateChange.From"/> to <see cref="StateChange.To"/>.</summary>
     Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct);

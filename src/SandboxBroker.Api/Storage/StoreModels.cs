@@ -29,43 +29,6 @@ public abstract record ClaimResult
     public sealed record KeyTaken(string? CurrentSandboxId) : ClaimResult;
 }
 
-/// <summary>
-/// A conditional transition. Conditions: the record exists, is in <see cref="From"/>, and (when set) is held by
-/// <see cref="RequireHolder"/> and has <see cref="RequireRetryCount"/> attempts. Set fields are written, null
-/// fields are left as they are; <see cref="ClearLastError"/> and <see cref="ClearNextAttempt"/> remove them.
-/// updated_at is always set to <see cref="Now"/>.
-/// </summary>
-public sealed record StateChange
-{
-    public required string SandboxId { get; init; }
-    public required SandboxStatus From { get; init; }
-    public required SandboxStatus To { get; init; }
-    public required long Now { get; init; }
-
-    public string? RequireHolder { get; init; }
-    public int? RequireRetryCount { get; init; }
-
-    public long? DeletionRequestedAt { get; init; }
-    public int? DeletionRetryCount { get; init; }
-    public string? LastError { get; init; }
-    public bool ClearLastError { get; init; }
-    public long? NextAttemptAt { get; init; }
-    public bool ClearNextAttempt { get; init; }
-    public long? DeletedAt { get; init; }
-}
-
-public abstract record TransitionResult
-{
-    private TransitionResult() { }
-
-    public sealed record Applied(Sandbox Sandbox) : TransitionResult;
-
-    public sealed record NotFound : TransitionResult;
-
-    /// <summary>The condition did not hold; <see cref="Current"/> is the record as it is now.</summary>
-    public sealed record Conflict(Sandbox Current) : TransitionResult;
-}
-
 public enum UpsertOutcome
 {
     Created,

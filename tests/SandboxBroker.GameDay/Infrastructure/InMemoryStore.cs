@@ -127,9 +127,7 @@ internal sealed class InMemoryStore : ISandboxStore
 
     public Task PingAsync(CancellationToken ct) => Task.CompletedTask;
 
-    public Task<IReadOnlyList<Sandbox>> FindAvailableAsync(string? namePrefix, int limit, CancellationToken ct) => throw new NotSupportedException();
-
-    public Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct) => throw new NotSupportedException();
+    public Task<T> RunAllocationAsync<T>(AllocationPlan<T> plan, CancellationToken ct) => throw new NotSupportedException();
 
     public Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct) => throw new NotSupportedException();
 

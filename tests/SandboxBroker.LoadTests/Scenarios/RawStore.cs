@@ -60,8 +60,9 @@ public static class RawStore
             });
 
         var metrics = new BrokerMetrics();
-        var allocation = new AllocationService(store, TimeProvider.System, new FixedOptions(new BrokerOptions()), new CandidateReservations(),
-            metrics, NullLogger<AllocationService>.Instance);
+        var settings = new FixedOptions(new BrokerOptions());
+        var policy = new AllocationPolicy(TimeProvider.System, settings, new CandidateReservations(), metrics);
+        var allocation = new AllocationService(store, policy, TimeProvider.System, settings, metrics, NullLogger<AllocationService>.Instance);
 
         async Task<CallResult> AllocateAsync(string requester, CancellationToken c)
         {

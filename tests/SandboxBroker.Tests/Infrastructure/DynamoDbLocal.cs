@@ -223,14 +223,16 @@ public sealed class DynamoDbLocal : IAsyncDisposable
         {
             var id = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await store.RegisterAsync(new UpstreamSandbox(id, "warm-" + id, "identity/accounts/" + id, 1, null), 1, ct);
-            var candidates = await store.FindAvailableAsync(null, 15, ct);
-            await store.TryClaimAsync(new ClaimRequest
+            await store.RunAllocationAsync(async (session, c) =>
             {
-                SandboxId = id, Requester = id, IdempotencyKey = id, Now = 1, ExpiresAt = 2, LabDurationHours = 1,
+                await session.FindCandidatesAsync(new CandidateQuery(null, 15), c);
+                return await session.TryClaimAsync(new ClaimRequest
+                {
+                    SandboxId = id, Requester = id, IdempotencyKey = id, Now = 1, ExpiresAt = 2, LabDurationHours = 1,
+                }, c);
             }, ct);
             await store.GetIdempotentSandboxIdAsync(id, id, ct);
             await store.CountAsync(null, ct);
-            _ = candidates;
         });
     }
 

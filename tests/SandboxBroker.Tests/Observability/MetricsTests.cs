@@ -169,7 +169,7 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(0, Delta("ListAsync"));
         Assert.Equal(0, Delta("ScanByStatusAsync"));
         Assert.Equal(0, Delta("GetAsync"));
-        Assert.Equal(0, Delta("FindAvailableAsync"));
+        Assert.Equal(0, Delta("RunAllocationAsync"));
     }
 
     [Fact]

@@ -18,13 +18,12 @@ public abstract partial class StoreContractTests
     /// </summary>
     private static readonly BrokerOptions RaceOptions = new() { AllocationBudget = TimeSpan.FromSeconds(29) };
 
-    internal static AllocationService NewAllocationService(ISandboxStore store, BrokerOptions? options = null) => new(
-        store,
-        TimeProvider.System,
-        new StaticOptionsMonitor<BrokerOptions>(options ?? RaceOptions),
-        new CandidateReservations(),
-        Metrics,
-        NullLogger<AllocationService>.Instance);
+    internal static AllocationService NewAllocationService(ISandboxStore store, BrokerOptions? options = null)
+    {
+        var settings = new StaticOptionsMonitor<BrokerOptions>(options ?? RaceOptions);
+        var policy = new AllocationPolicy(TimeProvider.System, settings, new CandidateReservations(), Metrics);
+        return new AllocationService(store, policy, TimeProvider.System, settings, Metrics, NullLogger<AllocationService>.Instance);
+    }
 
     [Fact]
     public async Task Two_hundred_requesters_at_once_get_two_hundred_distinct_sandboxes()

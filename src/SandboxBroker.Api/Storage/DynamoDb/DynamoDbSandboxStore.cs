@@ -10,57 +10,77 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// The production store: one DynamoDB table in the original's item layout (docs/dynamodb-layout.md). Every state
 /// change is one conditional write (a claim is one TransactWriteItems of the idempotency record and the sandbox),
 /// so any number of replicas can share the table. Outages surface as <see cref="StoreUnavailableException"/>.
+/// This class holds the single-sandbox reads and writes; its collaborators own their own state: candidate windows,
+/// claims, listing and counting, job leases, counters and the table's bootstrap.
 /// </summary>
-internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
+internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
 {
-    private readonly IAmazonDynamoDB client;
-    private readonly DynamoDbStorageOptions options;
-    private readonly ILogger<DynamoDbSandboxStore> logger;
-    private readonly string table;
+    private readonly DynamoDbTable table;
+    private readonly TableBootstrap bootstrap;
+    private readonly CandidateWindows windows;
+    private readonly SandboxClaims claims;
+    private readonly SandboxListing listing;
+    private readonly JobLeases jobs;
+    private readonly Sequences sequences;
+    private readonly Session session;
 
     public DynamoDbSandboxStore(IAmazonDynamoDB client, DynamoDbStorageOptions options, ILogger<DynamoDbSandboxStore> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        this.client = client;
-        this.options = options;
-        this.logger = logger;
-        table = options.TableName;
+        table = new DynamoDbTable(client, options, logger);
+        var recentClaims = new RecentClaims();
+        bootstrap = new TableBootstrap(table);
+        windows = new CandidateWindows(table, recentClaims);
+        claims = new SandboxClaims(table, windows, recentClaims);
+        listing = new SandboxListing(table);
+        jobs = new JobLeases(table);
+        sequences = new Sequences(table);
+        session = new Session(this);
     }
 
-    /// <summary>The client belongs to whoever created it (DI disposes it).</summary>
-    public void Dispose() => inFlight.Dispose();
+    public void Dispose() => table.Dispose();
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        if (!await bootstrap.EnsureAsync(ct))
+        {
+            windows.UseStatusIndexOnly();
+        }
+
+        await windows.BackfillShardsAsync("start-up", int.MaxValue, ct);
+    }
 
     public async Task PingAsync(CancellationToken ct)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bounded.CancelAfter(options.Timeout);
+        bounded.CancelAfter(table.Options.Timeout);
         var ping = new GetItemRequest
         {
-            TableName = table,
+            TableName = table.Name,
             Key = new() { [PartitionKey] = S("PING"), [TableLayout.SortKey] = S("PING") },
             ProjectionExpression = PartitionKey,
         };
         try
         {
-            await CallAsync("GetItem", c => client.GetItemAsync(ping, c), bounded.Token, queue: false);
+            await table.CallAsync("GetItem", c => table.Client.GetItemAsync(ping, c), bounded.Token, queue: false);
         }
         catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
         {
-            throw new StoreUnavailableException($"DynamoDB did not answer within {options.Timeout}", ex);
+            throw new StoreUnavailableException($"DynamoDB did not answer within {table.Options.Timeout}", ex);
         }
     }
 
     public async Task<Sandbox?> GetAsync(string sandboxId, CancellationToken ct) =>
-        FromItem(await GetItemAsync(Key(sandboxId), ct));
+        FromItem(await table.GetItemAsync(Key(sandboxId), ct));
 
     public async Task<string?> GetIdempotentSandboxIdAsync(string requester, string idempotencyKey, CancellationToken ct) =>
-        await GetItemAsync(IdempotencyKeyOf(requester, idempotencyKey), ct) is { } item ? Str(item, IdempotencySandboxId) : null;
+        await table.GetItemAsync(IdempotencyKeyOf(requester, idempotencyKey), ct) is { } item ? Str(item, IdempotencySandboxId) : null;
 
-    private async Task<Dictionary<string, AttributeValue>?> GetItemAsync(Dictionary<string, AttributeValue> key, CancellationToken ct)
+    /// <summary>Runs the plan at once: every step is its own call, and the claim's conditions decide races with other replicas.</summary>
+    public Task<T> RunAllocationAsync<T>(AllocationPlan<T> plan, CancellationToken ct)
     {
-        var request = new GetItemRequest { TableName = table, Key = key, ConsistentRead = true };
-        var response = await CallAsync("GetItem", c => client.GetItemAsync(request, c), ct);
-        return Has(response.Item) ? response.Item : null;
+        ArgumentNullException.ThrowIfNull(plan);
+        return plan(session, ct).AsTask();
     }
 
     public async Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct)
@@ -95,7 +115,7 @@ internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
 
         var request = new UpdateItemRequest
         {
-            TableName = table,
+            TableName = table.Name,
             Key = Key(change.SandboxId),
             UpdateExpression = e.Update(),
             ConditionExpression = condition,
@@ -107,7 +127,7 @@ internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
         Dictionary<string, AttributeValue>? current;
         try
         {
-            var response = await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
+            var response = await table.CallAsync("UpdateItem", c => table.Client.UpdateItemAsync(request, c), ct);
             if (FromItem(response.Attributes) is { } applied)
             {
                 return new TransitionResult.Applied(applied);
@@ -137,7 +157,7 @@ internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
         e.SetRaw($"{e.N(AvailShard)} = if_not_exists({e.N(AvailShard)}, {e.V(RandomShard())})");
         var request = new UpdateItemRequest
         {
-            TableName = table,
+            TableName = table.Name,
             Key = Key(sandbox.SandboxId),
             UpdateExpression = e.Update(),
             ConditionExpression = $"{e.N(Status)} IN ({e.V(SandboxStatusNames.Available)}, {e.V(SandboxStatusNames.Stale)})",
@@ -148,7 +168,7 @@ internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
         };
         try
         {
-            var response = await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
+            var response = await table.CallAsync("UpdateItem", c => table.Client.UpdateItemAsync(request, c), ct);
             return Str(response.Attributes ?? [], Status) == SandboxStatusNames.Stale ? UpsertOutcome.Revived : UpsertOutcome.Refreshed;
         }
         catch (ConditionalCheckFailedException ex) when (Has(ex.Item))
@@ -166,14 +186,14 @@ internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
         var e = new Expr();
         var request = new PutItemRequest
         {
-            TableName = table,
+            TableName = table.Name,
             Item = NewAvailable(sandbox, now),
             ConditionExpression = $"attribute_not_exists({e.N(PartitionKey)})",
             ExpressionAttributeNames = e.Names,
         };
         try
         {
-            await CallAsync("PutItem", c => client.PutItemAsync(request, c), ct);
+            await table.CallAsync("PutItem", c => table.Client.PutItemAsync(request, c), ct);
             return true;
         }
         catch (ConditionalCheckFailedException)
@@ -187,7 +207,7 @@ internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
         var e = new Expr();
         var request = new DeleteItemRequest
         {
-            TableName = table,
+            TableName = table.Name,
             Key = Key(sandboxId),
             ConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Deleted)}",
             ExpressionAttributeNames = e.Names,
@@ -195,12 +215,46 @@ internal sealed partial class DynamoDbSandboxStore : ISandboxStore, IDisposable
         };
         try
         {
-            await CallAsync("DeleteItem", c => client.DeleteItemAsync(request, c), ct);
+            await table.CallAsync("DeleteItem", c => table.Client.DeleteItemAsync(request, c), ct);
             return true;
         }
         catch (ConditionalCheckFailedException)
         {
             return false;
         }
+    }
+
+    public Task<SandboxPage> ListAsync(SandboxQuery query, CancellationToken ct) => listing.ListAsync(query, ct);
+
+    public IAsyncEnumerable<Sandbox> ScanByStatusAsync(SandboxStatus status, CancellationToken ct) => listing.ScanByStatusAsync(status, ct);
+
+    public Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct) => listing.CountAsync(namePrefix, ct);
+
+    public Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct) => sequences.AddToSequenceAsync(name, delta, ct);
+
+    public Task<bool> TryAcquireJobLeaseAsync(JobLeaseRequest request, CancellationToken ct) => jobs.TryAcquireJobLeaseAsync(request, ct);
+
+    public Task<bool> RenewJobLeaseAsync(string job, string owner, long leaseUntil, CancellationToken ct) =>
+        jobs.RenewJobLeaseAsync(job, owner, leaseUntil, ct);
+
+    public Task CompleteJobAsync(JobCompletion completion, CancellationToken ct) => jobs.CompleteJobAsync(completion, ct);
+
+    public Task<JobState?> GetJobStateAsync(string job, CancellationToken ct) => jobs.GetJobStateAsync(job, ct);
+
+    public Task<IReadOnlyList<JobState>> ListJobStatesAsync(CancellationToken ct) => jobs.ListJobStatesAsync(ct);
+
+    /// <summary>The allocation primitives: plain calls on this table (stateless, so one serves every plan).</summary>
+    private sealed class Session(DynamoDbSandboxStore store) : IAllocationSession
+    {
+        public async ValueTask<string?> ReadKeyAsync(string requester, string idempotencyKey, CancellationToken ct) =>
+            await store.GetIdempotentSandboxIdAsync(requester, idempotencyKey, ct);
+
+        public async ValueTask<Sandbox?> ReadAsync(string sandboxId, CancellationToken ct) => await store.GetAsync(sandboxId, ct);
+
+        public async ValueTask<IReadOnlyList<string>> FindCandidatesAsync(CandidateQuery query, CancellationToken ct) =>
+            await store.windows.FindAsync(query.NamePrefix, query.Limit, ct);
+
+        public async ValueTask<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct) =>
+            await store.claims.TryClaimAsync(request, ct);
     }
 }

@@ -8,8 +8,6 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// <summary>Maps sandbox items (PK = SBX#id, SK = META) to and from <see cref="Sandbox"/>, tolerant of the original's items.</summary>
 internal static class SandboxItem
 {
-    public const double DefaultLabDurationHours = 4;
-
     public static Dictionary<string, AttributeValue> Key(string sandboxId) => new()
     {
         [PartitionKey] = S(SandboxPkPrefix + sandboxId),
@@ -31,7 +29,7 @@ internal static class SandboxItem
         item[ExternalId] = S(sandbox.ExternalId);
         item[Status] = S(SandboxStatusNames.Available);
         item[AllocatedAt] = N(0);
-        item[LabDurationHours] = N(DefaultLabDurationHours);
+        item[LabDurationHours] = N(Sandbox.DefaultLabDurationHours);
         item[DeletionRetryCount] = N(0);
         item[LastSynced] = N(now);
         item[CreatedAt] = N(sandbox.CreatedAt > 0 ? sandbox.CreatedAt : now);
@@ -60,10 +58,6 @@ internal static class SandboxItem
         }
 
         var allocatedAt = Long(item!, AllocatedAt) ?? 0;
-        var hours = Double(item!, LabDurationHours) ?? DefaultLabDurationHours;
-        // Items written by the original carry no expires_at: it computed allocated_at + lab_duration_hours.
-        var expiresAt = Long(item!, ExpiresAt)
-            ?? (status == SandboxStatus.Allocated && allocatedAt > 0 ? allocatedAt + (long)(hours * 3600) : null);
         return new Sandbox
         {
             SandboxId = Str(item!, SandboxId) ?? Str(item!, PartitionKey)![SandboxPkPrefix.Length..],
@@ -74,8 +68,8 @@ internal static class SandboxItem
             AllocatedAt = allocatedAt,
             IdempotencyKey = Str(item!, IdempotencyKey),
             TrackName = Str(item!, TrackName),
-            ExpiresAt = expiresAt,
-            LabDurationHours = hours,
+            ExpiresAt = Long(item!, ExpiresAt), // absent on the original's items: Sandbox.LeaseExpiresAt derives it
+            LabDurationHours = Double(item!, LabDurationHours) ?? Sandbox.DefaultLabDurationHours,
             DeletionRequestedAt = Long(item!, DeletionRequestedAt),
             DeletionRetryCount = (int)(Long(item!, DeletionRetryCount) ?? 0),
             LastError = Str(item!, LastError),
@@ -87,6 +81,8 @@ internal static class SandboxItem
             DeletedAt = Long(item!, DeletedAt),
         };
     }
+
+    public static bool Has<T>(ICollection<T>? collection) => collection is { Count: > 0 };
 
     public static AttributeValue S(string value) => new() { S = value };
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using static SandboxBroker.Api.Storage.Sqlite.SqliteRows;
 
 namespace SandboxBroker.Api.Storage.Sqlite;
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using SandboxBroker.Api.Sandboxes;
+using static SandboxBroker.Api.Storage.Sqlite.SqliteRows;
 
 namespace SandboxBroker.Api.Storage.Sqlite;
 
@@ -15,6 +16,7 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
     private readonly string connectionString;
     private readonly SemaphoreSlim writeLock = new(1, 1);
     private SqliteConnection? writer;
+    private SqliteAllocationQueue? allocations;
 
     public SqliteSandboxStore(string path)
     {
@@ -47,7 +49,7 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
         Execute(connection, "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-32768;");
         Execute(connection, SqliteSchema.Create);
         writer = connection;
-        StartAllocationLoop();
+        allocations = new SqliteAllocationQueue(connection, writeLock);
         return Task.CompletedTask;
     }
 
@@ -62,80 +64,18 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
     public async Task<Sandbox?> GetAsync(string sandboxId, CancellationToken ct)
     {
         await using var connection = await OpenReaderAsync(ct);
-        return ReadOne(connection, Select + " WHERE sandbox_id = $id", ("$id", sandboxId));
-    }
-
-    public async Task<IReadOnlyList<Sandbox>> FindAvailableAsync(string? namePrefix, int limit, CancellationToken ct)
-    {
-        await using var connection = await OpenReaderAsync(ct);
-        var start = Random.Shared.NextInt64();
-        // A window at a random point of the pool (rnd is random per row), wrapping around at the end.
-        var (filter, index) = namePrefix is null
-            ? ("", "ix_sandboxes_status_rnd")
-            : (" AND name >= $p AND name < $pend", "ix_sandboxes_status_name");
-        var sql = $"{Select} INDEXED BY {index} WHERE status = 'available'{filter} AND rnd >= $r ORDER BY rnd LIMIT $k";
-        var parameters = PrefixParameters(namePrefix, ("$r", start), ("$k", limit));
-        var found = ReadMany(connection, sql, parameters);
-        if (found.Count < limit)
-        {
-            var wrapSql = $"{Select} INDEXED BY {index} WHERE status = 'available'{filter} AND rnd < $r ORDER BY rnd LIMIT $k";
-            found.AddRange(ReadMany(connection, wrapSql, PrefixParameters(namePrefix, ("$r", start), ("$k", limit - found.Count))));
-        }
-
-        return found;
+        return ReadOne(connection, SqliteSchema.ReadSandbox, ("$id", sandboxId));
     }
 
     public async Task<string?> GetIdempotentSandboxIdAsync(string requester, string idempotencyKey, CancellationToken ct)
     {
         await using var connection = await OpenReaderAsync(ct);
-        await using var command = Command(connection, "SELECT sandbox_id FROM idempotency WHERE requester = $r AND idempotency_key = $k",
-            ("$r", requester), ("$k", idempotencyKey));
+        await using var command = Command(connection, SqliteSchema.ReadKey, ("$r", requester), ("$k", idempotencyKey));
         return await command.ExecuteScalarAsync(ct) as string;
     }
 
-    public async Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct)
-    {
-        await writeLock.WaitAsync(ct);
-        try
-        {
-            var connection = Writer;
-            using var transaction = connection.BeginTransaction();
-            using var current = Command(connection, "SELECT sandbox_id FROM idempotency WHERE requester = $r AND idempotency_key = $k",
-                ("$r", request.Requester), ("$k", request.IdempotencyKey));
-            current.Transaction = transaction;
-            var recorded = current.ExecuteScalar() as string;
-            if (!string.Equals(recorded, request.ReplacesSandboxId, StringComparison.Ordinal))
-            {
-                return new ClaimResult.KeyTaken(recorded);
-            }
-
-            using var claim = Command(connection,
-                "UPDATE sandboxes SET status = 'allocated', allocated_to_track = $r, allocated_at = $now, idempotency_key = $k, " +
-                "track_name = $track, expires_at = $exp, lab_duration_hours = $hours, updated_at = $now " +
-                "WHERE sandbox_id = $id AND status = 'available' RETURNING " + SqliteSchema.Columns,
-                ("$r", request.Requester), ("$now", request.Now), ("$k", request.IdempotencyKey), ("$track", request.TrackName),
-                ("$exp", request.ExpiresAt), ("$hours", request.LabDurationHours), ("$id", request.SandboxId));
-            claim.Transaction = transaction;
-            var claimed = ReadOne(claim);
-            if (claimed is null)
-            {
-                return new ClaimResult.SandboxTaken();
-            }
-
-            using var record = Command(connection,
-                "INSERT INTO idempotency (requester, idempotency_key, sandbox_id, updated_at) VALUES ($r, $k, $id, $now) " +
-                "ON CONFLICT (requester, idempotency_key) DO UPDATE SET sandbox_id = excluded.sandbox_id, updated_at = excluded.updated_at",
-                ("$r", request.Requester), ("$k", request.IdempotencyKey), ("$id", request.SandboxId), ("$now", request.Now));
-            record.Transaction = transaction;
-            record.ExecuteNonQuery();
-            transaction.Commit();
-            return new ClaimResult.Claimed(claimed);
-        }
-        finally
-        {
-            writeLock.Release();
-        }
-    }
+    public Task<T> RunAllocationAsync<T>(AllocationPlan<T> plan, CancellationToken ct) =>
+        (allocations ?? throw new InvalidOperationException("the store is not initialised")).RunAsync(plan, ct);
 
     public async Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct)
     {
@@ -231,10 +171,10 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
         using var insert = Command(connection,
             "INSERT INTO sandboxes (sandbox_id, name, external_id, status, allocated_at, lab_duration_hours, deletion_retry_count, " +
             "last_synced, created_at, updated_at, sfdc_account_id, rnd) " +
-            "VALUES ($id, $name, $ext, 'available', 0, 4, 0, $now, $created, $now, $sfdc, $rnd) ON CONFLICT (sandbox_id) DO NOTHING",
+            "VALUES ($id, $name, $ext, 'available', 0, $hours, 0, $now, $created, $now, $sfdc, $rnd) ON CONFLICT (sandbox_id) DO NOTHING",
             ("$id", sandbox.SandboxId), ("$name", sandbox.Name), ("$ext", sandbox.ExternalId), ("$now", now),
             ("$created", sandbox.CreatedAt > 0 ? sandbox.CreatedAt : now), ("$sfdc", sandbox.SfdcAccountId),
-            ("$rnd", Random.Shared.NextInt64()));
+            ("$hours", Sandbox.DefaultLabDurationHours), ("$rnd", Random.Shared.NextInt64()));
         insert.Transaction = transaction;
         return insert.ExecuteNonQuery() == 1;
     }
@@ -339,7 +279,7 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
 
     public void Dispose()
     {
-        StopAllocationLoop();
+        allocations?.Dispose();
         writer?.Dispose();
         writeLock.Dispose();
     }

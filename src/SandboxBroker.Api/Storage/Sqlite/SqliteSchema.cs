@@ -8,6 +8,21 @@ internal static class SqliteSchema
         "expires_at, lab_duration_hours, deletion_requested_at, deletion_retry_count, last_error, next_attempt_at, " +
         "last_synced, created_at, updated_at, sfdc_account_id, deleted_at";
 
+    public const string ReadSandbox = "SELECT " + Columns + " FROM sandboxes WHERE sandbox_id = $id";
+
+    public const string ReadKey = "SELECT sandbox_id FROM idempotency WHERE requester = $r AND idempotency_key = $k";
+
+    /// <summary>available → allocated, conditional on the state; answers the row as written.</summary>
+    public const string Claim =
+        "UPDATE sandboxes SET status = 'allocated', allocated_to_track = $r, allocated_at = $now, idempotency_key = $k, " +
+        "track_name = $track, expires_at = $exp, lab_duration_hours = $hours, updated_at = $now " +
+        "WHERE sandbox_id = $id AND status = 'available' RETURNING " + Columns;
+
+    /// <summary>The (requester, key) record names the claimed sandbox (new, or moved from the released one).</summary>
+    public const string RecordKey =
+        "INSERT INTO idempotency (requester, idempotency_key, sandbox_id, updated_at) VALUES ($r, $k, $id, $now) " +
+        "ON CONFLICT (requester, idempotency_key) DO UPDATE SET sandbox_id = excluded.sandbox_id, updated_at = excluded.updated_at";
+
     public const string Create = """
         CREATE TABLE IF NOT EXISTS sandboxes (
             sandbox_id TEXT NOT NULL PRIMARY KEY,
@@ -19,7 +34,7 @@ internal static class SqliteSchema
             idempotency_key TEXT,
             track_name TEXT,
             expires_at INTEGER,
-            lab_duration_hours REAL NOT NULL DEFAULT 4,
+            lab_duration_hours REAL NOT NULL,
             deletion_requested_at INTEGER,
             deletion_retry_count INTEGER NOT NULL DEFAULT 0,
             last_error TEXT,
@@ -31,7 +46,8 @@ internal static class SqliteSchema
             deleted_at INTEGER,
             rnd INTEGER NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS ix_sandboxes_status_rnd ON sandboxes(status, rnd);
+        DROP INDEX IF EXISTS ix_sandboxes_status_rnd;
+        CREATE INDEX IF NOT EXISTS ix_sandboxes_candidates ON sandboxes(status, rnd, sandbox_id);
         CREATE INDEX IF NOT EXISTS ix_sandboxes_status_name ON sandboxes(status, name);
         CREATE INDEX IF NOT EXISTS ix_sandboxes_status_id ON sandboxes(status, sandbox_id);
         CREATE INDEX IF NOT EXISTS ix_sandboxes_holder ON sandboxes(allocated_to_track);

@@ -156,17 +156,7 @@ internal sealed partial class CleanupService(
             return await RecordFailureAsync(sandbox, ex, settings);
         }
 
-        var now = time.NowEpochSeconds();
-        var tombstone = new StateChange
-        {
-            SandboxId = sandbox.SandboxId,
-            From = SandboxStatus.PendingDeletion,
-            To = SandboxStatus.Deleted,
-            Now = now,
-            DeletedAt = now,
-            ClearNextAttempt = true,
-            ClearLastError = true,
-        };
+        var tombstone = Transitions.Deleted(sandbox.SandboxId, time.NowEpochSeconds());
         if (await store.TransitionAsync(tombstone, CancellationToken.None) is TransitionResult.Applied)
         {
             LogDeleted(logger, sandbox.SandboxId, sandbox.DeletionRetryCount + 1);
@@ -181,25 +171,13 @@ internal sealed partial class CleanupService(
         var now = time.NowEpochSeconds();
         var attempt = sandbox.DeletionRetryCount + 1;
         var message = Truncate(error.Message);
-        var exhausted = attempt >= settings.MaxAttempts;
-        var change = new StateChange
-        {
-            SandboxId = sandbox.SandboxId,
-            From = SandboxStatus.PendingDeletion,
-            To = exhausted ? SandboxStatus.DeletionFailed : SandboxStatus.PendingDeletion,
-            Now = now,
-            RequireRetryCount = sandbox.DeletionRetryCount,
-            DeletionRetryCount = attempt,
-            LastError = message,
-            NextAttemptAt = exhausted ? null : now + (long)Math.Ceiling(Backoff(settings.BackoffBase, attempt, error).TotalSeconds),
-            ClearNextAttempt = exhausted,
-        };
+        var change = Transitions.DeleteAttemptFailed(sandbox, now, message, settings.MaxAttempts, Backoff(settings.BackoffBase, attempt, error));
         if (await store.TransitionAsync(change, CancellationToken.None) is not TransitionResult.Applied)
         {
             return Attempt.Conflict;
         }
 
-        if (exhausted)
+        if (change.To == SandboxStatus.DeletionFailed)
         {
             LogGaveUp(logger, sandbox.SandboxId, attempt, message);
             return Attempt.GaveUp;

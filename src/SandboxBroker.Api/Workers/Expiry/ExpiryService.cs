@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using SandboxBroker.Api.Allocation;
 using SandboxBroker.Api.Configuration;
 using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Sandboxes;
@@ -47,12 +46,11 @@ internal sealed partial class ExpiryService(
     private async Task<int> ExpireAsync(CancellationToken ct)
     {
         var now = time.NowEpochSeconds();
-        var grace = (long)options.CurrentValue.GracePeriod.TotalSeconds;
+        var grace = options.CurrentValue.GracePeriod;
         var overdue = new List<Sandbox>();
         await foreach (var sandbox in store.ScanByStatusAsync(SandboxStatus.Allocated, ct))
         {
-            var expiresAt = TrackSandboxResponse.ExpiresAtOf(sandbox);
-            if (expiresAt > 0 && expiresAt + grace <= now && sandbox.AllocatedTo is not null)
+            if (sandbox.IsOverdue(now, grace))
             {
                 overdue.Add(sandbox);
             }
@@ -62,20 +60,12 @@ internal sealed partial class ExpiryService(
         foreach (var sandbox in overdue)
         {
             ct.ThrowIfCancellationRequested();
-            var change = new StateChange
-            {
-                SandboxId = sandbox.SandboxId,
-                From = SandboxStatus.Allocated,
-                To = SandboxStatus.PendingDeletion,
-                Now = now,
-                RequireHolder = sandbox.AllocatedTo,
-                DeletionRequestedAt = now,
-                NextAttemptAt = now,
-            };
+            // Conditional on the holder read: a release and a re-allocation in between are never overwritten.
+            var change = Transitions.Release(sandbox.SandboxId, now, holder: sandbox.AllocatedTo);
             if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
             {
                 expired++;
-                LogOne(logger, sandbox.SandboxId, sandbox.AllocatedTo!, TrackSandboxResponse.ExpiresAtOf(sandbox));
+                LogOne(logger, sandbox.SandboxId, sandbox.AllocatedTo!, sandbox.LeaseExpiresAt);
             }
         }
 

@@ -52,8 +52,7 @@ internal sealed partial class StalePurgeService(
         var deleted = 0;
         foreach (var id in old)
         {
-            var change = new StateChange { SandboxId = id, From = SandboxStatus.Stale, To = SandboxStatus.Deleted, Now = now, DeletedAt = now };
-            if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
+            if (await store.TransitionAsync(Transitions.Tombstone(id, SandboxStatus.Stale, now), ct) is TransitionResult.Applied)
             {
                 deleted++;
             }

@@ -94,8 +94,7 @@ internal sealed partial class SyncService(
         {
             foreach (var id in missing)
             {
-                var change = new StateChange { SandboxId = id, From = SandboxStatus.Available, To = SandboxStatus.Stale, Now = now };
-                if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
+                if (await store.TransitionAsync(Transitions.MarkStale(id, now), ct) is TransitionResult.Applied)
                 {
                     markedStale++;
                 }

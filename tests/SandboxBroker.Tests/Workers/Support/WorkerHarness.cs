@@ -143,7 +143,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
         foreach (var sandbox in picked)
         {
             var requester = "participant-" + sandbox.SandboxId;
-            var claim = await Store.TryClaimAsync(new ClaimRequest
+            var request = new ClaimRequest
             {
                 SandboxId = sandbox.SandboxId,
                 Requester = requester,
@@ -151,7 +151,8 @@ internal sealed class WorkerHarness : IAsyncDisposable
                 Now = now,
                 ExpiresAt = now + 4 * 3600,
                 LabDurationHours = 4,
-            }, CancellationToken.None);
+            };
+            var claim = await Store.RunAllocationAsync((session, ct) => session.TryClaimAsync(request, ct), CancellationToken.None);
             allocated.Add(Assert.IsType<ClaimResult.Claimed>(claim).Sandbox);
         }
 

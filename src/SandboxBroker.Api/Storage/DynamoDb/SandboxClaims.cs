@@ -7,11 +7,11 @@ using static SandboxBroker.Api.Storage.DynamoDb.TableLayout;
 namespace SandboxBroker.Api.Storage.DynamoDb;
 
 /// <summary>The claim: one transaction of the idempotency record and the conditional available → allocated write.</summary>
-internal sealed partial class DynamoDbSandboxStore
+internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows windows, RecentClaims recentClaims)
 {
     public async Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct)
     {
-        if (ClaimedHere(request.SandboxId))
+        if (recentClaims.Contains(request.SandboxId))
         {
             return new ClaimResult.SandboxTaken(); // claimed by another request of this process: the write would fail
         }
@@ -44,7 +44,7 @@ internal sealed partial class DynamoDbSandboxStore
                 {
                     Put = new Put
                     {
-                        TableName = table,
+                        TableName = table.Name,
                         Item = record,
                         ConditionExpression = keyCondition,
                         ExpressionAttributeNames = key.NamesOrNull,
@@ -56,7 +56,7 @@ internal sealed partial class DynamoDbSandboxStore
                 {
                     Update = new Update
                     {
-                        TableName = table,
+                        TableName = table.Name,
                         Key = Key(request.SandboxId),
                         UpdateExpression = claim.Update(),
                         ConditionExpression = claimCondition,
@@ -71,13 +71,13 @@ internal sealed partial class DynamoDbSandboxStore
         string? keyHolder;
         try
         {
-            await CallAsync("TransactWriteItems", c => client.TransactWriteItemsAsync(transaction, c), ct);
-            NoteClaimed(request.SandboxId);
+            await table.CallAsync("TransactWriteItems", c => table.Client.TransactWriteItemsAsync(transaction, c), ct);
+            recentClaims.Note(request.SandboxId);
             return new ClaimResult.Claimed(await ClaimedSandboxAsync(request, ct));
         }
         catch (TransactionCanceledException ex) when (IsThrottled(ex))
         {
-            Log.StoreUnavailable(logger, "TransactWriteItems", "throttled", ex.Message);
+            DynamoDbLog.StoreUnavailable(table.Logger, "TransactWriteItems", "throttled", ex.Message);
             throw new StoreUnavailableException("DynamoDB throttled the claim", ex);
         }
         catch (TransactionCanceledException ex) when (ReasonCode(ex, 0) is "ConditionalCheckFailed" or "TransactionConflict")
@@ -92,25 +92,25 @@ internal sealed partial class DynamoDbSandboxStore
             if (ReasonCode(ex, 1) == "ConditionalCheckFailed" && ex.CancellationReasons[1].Item is { Count: > 0 } current
                 && FromItem(current) is { Status: not (SandboxStatus.Available or SandboxStatus.Stale) })
             {
-                NoteClaimed(request.SandboxId);
+                recentClaims.Note(request.SandboxId);
             }
 
             return new ClaimResult.SandboxTaken();
         }
 
         // A concurrent call of this requester and key won the record; tell the caller which sandbox it names.
-        return new ClaimResult.KeyTaken(keyHolder ?? await GetIdempotentSandboxIdAsync(request.Requester, request.IdempotencyKey, ct));
+        return new ClaimResult.KeyTaken(keyHolder
+            ?? (await table.GetItemAsync(IdempotencyKeyOf(request.Requester, request.IdempotencyKey), ct) is { } item ? Str(item, IdempotencySandboxId) : null));
     }
 
-    /// <summary>The claimed sandbox from the candidate read by FindAvailable and the values just written: no extra read.</summary>
+    /// <summary>The claimed sandbox from the candidate a window read and the values just written: no extra read.</summary>
     private async Task<Sandbox> ClaimedSandboxAsync(ClaimRequest request, CancellationToken ct)
     {
-        if (!recentCandidates.TryRemove(request.SandboxId, out var candidate))
+        if (!windows.TryTake(request.SandboxId, out var candidate))
         {
-            // Claimed without a FindAvailable of this process (tests, tools): read what was written.
-            candidate = await GetAsync(request.SandboxId, ct)
+            // Claimed without a window of this process (tests, tools): read what was written.
+            return FromItem(await table.GetItemAsync(Key(request.SandboxId), ct))
                 ?? throw new InvalidOperationException($"sandbox {request.SandboxId} vanished right after it was claimed");
-            return candidate;
         }
 
         return candidate with

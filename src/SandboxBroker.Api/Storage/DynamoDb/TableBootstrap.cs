@@ -5,24 +5,26 @@ using static SandboxBroker.Api.Storage.DynamoDb.TableLayout;
 
 namespace SandboxBroker.Api.Storage.DynamoDb;
 
-/// <summary>Start-up: table creation for dev and tests (production tables come from Terraform), then the backfill.</summary>
-internal sealed partial class DynamoDbSandboxStore
+/// <summary>
+/// Start-up: table creation for dev and tests (production tables come from Terraform, and an adopted table of the
+/// original may lack AvailableIndex), then a check of the layout allocation relies on.
+/// </summary>
+internal sealed class TableBootstrap(DynamoDbTable table)
 {
     private static readonly TimeSpan ActiveWait = TimeSpan.FromMinutes(5);
+    private readonly ILogger logger = table.Logger;
 
-    public async Task InitializeAsync(CancellationToken ct)
+    /// <summary>Creates or checks the table; false when it lacks AvailableIndex (candidates then come from StatusIndex).</summary>
+    public async Task<bool> EnsureAsync(CancellationToken ct)
     {
-        if (options.CreateTable)
+        if (table.Options.CreateTable)
         {
             await CreateTableIfMissingAsync(ct);
             await EnableTtlAsync(ct);
-        }
-        else
-        {
-            await CheckLayoutAsync(ct);
+            return true;
         }
 
-        await BackfillShardsAsync("start-up", int.MaxValue, ct);
+        return await CheckLayoutAsync(ct);
     }
 
     private async Task CreateTableIfMissingAsync(CancellationToken ct)
@@ -32,7 +34,7 @@ internal sealed partial class DynamoDbSandboxStore
         {
             try
             {
-                await CallAsync("CreateTable", c => client.CreateTableAsync(TableDefinition.Create(table), c), ct);
+                await table.CallAsync("CreateTable", c => table.Client.CreateTableAsync(TableDefinition.Create(table.Name), c), ct);
                 created = true;
             }
             catch (ResourceInUseException)
@@ -52,29 +54,29 @@ internal sealed partial class DynamoDbSandboxStore
             // An existing table of the original lacks AvailableIndex: add it (one index per UpdateTable call).
             var provisioned = description.BillingModeSummary?.BillingMode != BillingMode.PAY_PER_REQUEST
                 && description.ProvisionedThroughput?.ReadCapacityUnits > 0;
-            await CallAsync("UpdateTable", c => client.UpdateTableAsync(TableDefinition.AddIndex(table, index, provisioned), c), ct);
+            await table.CallAsync("UpdateTable", c => table.Client.UpdateTableAsync(TableDefinition.AddIndex(table.Name, index, provisioned), c), ct);
             description = await WaitActiveAsync(ct);
-            Log.IndexAdded(logger, table, index.IndexName);
+            DynamoDbLog.IndexAdded(logger, table.Name, index.IndexName);
         }
 
         var names = string.Join(", ", description.GlobalSecondaryIndexes?.Select(i => i.IndexName) ?? []);
         if (created)
         {
-            Log.TableCreated(logger, table, names);
+            DynamoDbLog.TableCreated(logger, table.Name, names);
         }
         else
         {
-            Log.TableReady(logger, table, names);
+            DynamoDbLog.TableReady(logger, table.Name, names);
         }
     }
 
     private async Task<TableDescription?> DescribeAsync(CancellationToken ct)
     {
-        return await CallAsync("DescribeTable", async c =>
+        return await table.CallAsync("DescribeTable", async c =>
         {
             try
             {
-                return (await client.DescribeTableAsync(table, c)).Table;
+                return (await table.Client.DescribeTableAsync(table.Name, c)).Table;
             }
             catch (ResourceNotFoundException)
             {
@@ -101,7 +103,7 @@ internal sealed partial class DynamoDbSandboxStore
             {
                 var states = string.Join(", ", (description?.GlobalSecondaryIndexes ?? []).Select(i => $"{i.IndexName}={i.IndexStatus}"));
                 throw new StoreUnavailableException(
-                    $"DynamoDB table {table} ({description?.TableStatus}; {states}) and its indexes were not ACTIVE within {ActiveWait}");
+                    $"DynamoDB table {table.Name} ({description?.TableStatus}; {states}) and its indexes were not ACTIVE within {ActiveWait}");
             }
 
             await Task.Delay(delay, ct);
@@ -113,27 +115,27 @@ internal sealed partial class DynamoDbSandboxStore
     {
         try
         {
-            var current = await client.DescribeTimeToLiveAsync(new DescribeTimeToLiveRequest { TableName = table }, ct);
+            var current = await table.Client.DescribeTimeToLiveAsync(new DescribeTimeToLiveRequest { TableName = table.Name }, ct);
             var status = current.TimeToLiveDescription?.TimeToLiveStatus;
             if (status == TimeToLiveStatus.ENABLED || status == TimeToLiveStatus.ENABLING)
             {
                 return;
             }
 
-            await client.UpdateTimeToLiveAsync(new UpdateTimeToLiveRequest
+            await table.Client.UpdateTimeToLiveAsync(new UpdateTimeToLiveRequest
             {
-                TableName = table,
+                TableName = table.Name,
                 TimeToLiveSpecification = new TimeToLiveSpecification { AttributeName = Ttl, Enabled = true },
             }, ct);
         }
         catch (AmazonDynamoDBException ex)
         {
-            Log.TtlFailed(logger, table, Ttl, ex.Message); // not needed for correctness: the purge job removes tombstones
+            DynamoDbLog.TtlFailed(logger, table.Name, Ttl, ex.Message); // not needed for correctness: the purge job removes tombstones
         }
     }
 
     /// <summary>Production tables come from Terraform; an adopted table of the original may lack AvailableIndex.</summary>
-    private async Task CheckLayoutAsync(CancellationToken ct)
+    private async Task<bool> CheckLayoutAsync(CancellationToken ct)
     {
         TableDescription? description;
         try
@@ -142,19 +144,21 @@ internal sealed partial class DynamoDbSandboxStore
         }
         catch (StoreUnavailableException ex) when (ex.InnerException is AmazonDynamoDBException { ErrorCode: "AccessDeniedException" })
         {
-            Log.DescribeFailed(logger, table, "dynamodb:DescribeTable is not allowed");
-            return;
+            DynamoDbLog.DescribeFailed(logger, table.Name, "dynamodb:DescribeTable is not allowed");
+            return true;
         }
 
         if (description is null)
         {
-            throw new StoreUnavailableException($"DynamoDB table {table} does not exist (set Storage:DynamoDb:CreateTable=true for dev and tests)");
+            throw new StoreUnavailableException($"DynamoDB table {table.Name} does not exist (set Storage:DynamoDb:CreateTable=true for dev and tests)");
         }
 
         if (description.GlobalSecondaryIndexes?.Exists(i => i.IndexName == AvailableIndex) != true)
         {
-            Log.AvailableIndexMissing(logger, table, AvailableIndex);
-            availableIndexMissing = true;
+            DynamoDbLog.AvailableIndexMissing(logger, table.Name, AvailableIndex);
+            return false;
         }
+
+        return true;
     }
 }

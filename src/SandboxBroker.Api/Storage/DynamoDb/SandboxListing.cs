@@ -12,7 +12,7 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// sandboxes carry allocated_to_track), or a Scan filtered to SBX#/META. Pages end on an item's own key, so a page
 /// cut short by filters never skips or repeats an item.
 /// </summary>
-internal sealed partial class DynamoDbSandboxStore
+internal sealed class SandboxListing(DynamoDbTable table)
 {
     private static readonly string[] TableKeys = [PartitionKey, TableLayout.SortKey];
     private static readonly string[] StatusIndexKeys = [PartitionKey, TableLayout.SortKey, Status, AllocatedAt];
@@ -104,20 +104,20 @@ internal sealed partial class DynamoDbSandboxStore
         var filter = filters.Count > 0 ? string.Join(" AND ", filters) : null;
         if (index is not null)
         {
-            index.TableName = table;
+            index.TableName = table.Name;
             index.FilterExpression = filter;
             index.ExpressionAttributeNames = e.Names;
             index.ExpressionAttributeValues = e.Values;
         }
         else
         {
-            scan!.TableName = table;
+            scan!.TableName = table.Name;
             scan.FilterExpression = filter;
             scan.ExpressionAttributeNames = e.Names;
             scan.ExpressionAttributeValues = e.Values;
         }
 
-        var fingerprint = ListCursor.Fingerprint(table, path, query.Status?.ToWire(), query.NamePrefix, query.TrackName, query.Requester);
+        var fingerprint = ListCursor.Fingerprint(table.Name, path, query.Status?.ToWire(), query.NamePrefix, query.TrackName, query.Requester);
         return (new PagedRead(index, scan), keys, fingerprint);
 
         void AddEquals(string attribute, string? value)
@@ -134,7 +134,7 @@ internal sealed partial class DynamoDbSandboxStore
         var e = new Expr();
         var request = new QueryRequest
         {
-            TableName = table,
+            TableName = table.Name,
             IndexName = StatusIndex,
             KeyConditionExpression = $"{e.N(Status)} = {e.V(status.ToWire())}",
             ExpressionAttributeNames = e.Names,
@@ -143,7 +143,7 @@ internal sealed partial class DynamoDbSandboxStore
         };
         do
         {
-            var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct);
+            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
             foreach (var item in response.Items ?? [])
             {
                 if (FromItem(item) is { } sandbox && sandbox.Status == status)
@@ -171,7 +171,7 @@ internal sealed partial class DynamoDbSandboxStore
         var e = new Expr();
         var request = new QueryRequest
         {
-            TableName = table,
+            TableName = table.Name,
             IndexName = StatusIndex,
             KeyConditionExpression = $"{e.N(Status)} = {e.V(status.ToWire())}",
             Select = Select.COUNT,
@@ -184,7 +184,7 @@ internal sealed partial class DynamoDbSandboxStore
         long total = 0;
         do
         {
-            var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct);
+            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
             total += response.Count ?? 0;
             request.ExclusiveStartKey = Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null;
         }
@@ -198,11 +198,11 @@ internal sealed partial class DynamoDbSandboxStore
     {
         if (read.Query is { } query)
         {
-            var response = await CallAsync("Query", c => client.QueryAsync(query, c), ct);
+            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(query, c), ct);
             return (response.Items ?? [], Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null);
         }
 
-        var page = await CallAsync("Scan", c => client.ScanAsync(read.Scan!, c), ct);
+        var page = await table.CallAsync("Scan", c => table.Client.ScanAsync(read.Scan!, c), ct);
         return (page.Items ?? [], Has(page.LastEvaluatedKey) ? page.LastEvaluatedKey : null);
     }
 

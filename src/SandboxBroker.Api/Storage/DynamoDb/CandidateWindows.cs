@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Amazon.DynamoDBv2.Model;
 using SandboxBroker.Api.Sandboxes;
@@ -16,15 +16,19 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// a match is found in a few reads wherever it sits in the pool. Sandboxes this process has just seen claimed are left
 /// out (the index may still list them; real GSIs are eventually consistent), and a claim of one costs no write.
 /// </summary>
-internal sealed partial class DynamoDbSandboxStore
+internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentClaims)
 {
-    private static readonly TimeSpan ClaimedMemory = TimeSpan.FromSeconds(60);
+    private const int RememberedCandidates = 10_000;
+    private readonly ILogger logger = table.Logger;
     private readonly ConcurrentDictionary<string, Sandbox> recentCandidates = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> claimedHere = new(StringComparer.Ordinal);
     private readonly string?[] recentNames = new string?[64];
     private bool availableIndexMissing;
 
-    public async Task<IReadOnlyList<Sandbox>> FindAvailableAsync(string? namePrefix, int limit, CancellationToken ct)
+    /// <summary>Set at start-up when the table lacks AvailableIndex: every candidate read goes to StatusIndex.</summary>
+    public void UseStatusIndexOnly() => availableIndexMissing = true;
+
+    /// <summary>Ids of up to <paramref name="limit"/> available candidates; each is remembered for <see cref="TryTake"/>.</summary>
+    public async Task<IReadOnlyList<string>> FindAsync(string? namePrefix, int limit, CancellationToken ct)
     {
         if (limit <= 0)
         {
@@ -41,31 +45,11 @@ internal sealed partial class DynamoDbSandboxStore
         var candidates = found.ToArray();
         Random.Shared.Shuffle(candidates);
         Remember(candidates);
-        return candidates;
+        return Array.ConvertAll(candidates, c => c.SandboxId);
     }
 
-    /// <summary>
-    /// True for a sandbox this process claimed, or found claimed by someone else, within the last minute: a sandbox
-    /// past available/stale never becomes available again, so it is left out of windows and a claim of it costs no write.
-    /// </summary>
-    private bool ClaimedHere(string sandboxId) =>
-        claimedHere.TryGetValue(sandboxId, out var at) && Stopwatch.GetElapsedTime(at) < ClaimedMemory;
-
-    private void NoteClaimed(string sandboxId)
-    {
-        if (claimedHere.Count > 10_000)
-        {
-            foreach (var (id, at) in claimedHere)
-            {
-                if (Stopwatch.GetElapsedTime(at) >= ClaimedMemory)
-                {
-                    claimedHere.TryRemove(id, out _);
-                }
-            }
-        }
-
-        claimedHere[sandboxId] = Stopwatch.GetTimestamp();
-    }
+    /// <summary>The candidate as a window of this process read it (so a claim can answer without a read), once.</summary>
+    public bool TryTake(string sandboxId, [NotNullWhen(true)] out Sandbox? candidate) => recentCandidates.TryRemove(sandboxId, out candidate);
 
     private async Task<List<Sandbox>> ReadShardsAsync(string? prefix, int limit, CancellationToken ct)
     {
@@ -145,7 +129,7 @@ internal sealed partial class DynamoDbSandboxStore
 
         var request = new QueryRequest
         {
-            TableName = table,
+            TableName = table.Name,
             IndexName = AvailableIndex,
             KeyConditionExpression = keyCondition,
             ExpressionAttributeNames = e.Names,
@@ -179,7 +163,7 @@ internal sealed partial class DynamoDbSandboxStore
 
         var request = new QueryRequest
         {
-            TableName = table,
+            TableName = table.Name,
             IndexName = StatusIndex,
             KeyConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)}",
             FilterExpression = filters.Count > 0 ? string.Join(" AND ", filters) : null,
@@ -192,14 +176,14 @@ internal sealed partial class DynamoDbSandboxStore
         {
             await Parallel.ForEachAsync(found, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
                 async (sandbox, c) => await AssignShardAsync(sandbox.SandboxId, c));
-            Log.Backfilled(logger, found.Count, "found by allocation");
+            DynamoDbLog.Backfilled(logger, found.Count, "found by allocation");
         }
 
         return found;
     }
 
     /// <summary>Gives every available item of the original layout an avail_shard (start-up).</summary>
-    private async Task BackfillShardsAsync(string reason, int max, CancellationToken ct)
+    public async Task BackfillShardsAsync(string reason, int max, CancellationToken ct)
     {
         if (availableIndexMissing)
         {
@@ -209,7 +193,7 @@ internal sealed partial class DynamoDbSandboxStore
         var e = new Expr();
         var request = new QueryRequest
         {
-            TableName = table,
+            TableName = table.Name,
             IndexName = StatusIndex,
             KeyConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)}",
             FilterExpression = $"attribute_not_exists({e.N(AvailShard)})",
@@ -221,7 +205,7 @@ internal sealed partial class DynamoDbSandboxStore
             async (sandbox, c) => await AssignShardAsync(sandbox.SandboxId, c));
         if (pending.Count > 0)
         {
-            Log.Backfilled(logger, pending.Count, reason);
+            DynamoDbLog.Backfilled(logger, pending.Count, reason);
         }
     }
 
@@ -230,7 +214,7 @@ internal sealed partial class DynamoDbSandboxStore
     {
         var e = new Expr().Set(AvailShard, RandomShard());
         // false: claimed or sharded meanwhile, nothing to do.
-        await TryConditionalUpdateAsync(
+        await table.TryConditionalUpdateAsync(
             Key(sandboxId), e, $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)} AND attribute_not_exists({e.N(AvailShard)})", ct);
     }
 
@@ -240,10 +224,10 @@ internal sealed partial class DynamoDbSandboxStore
         var found = new List<Sandbox>();
         do
         {
-            var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct);
+            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
             foreach (var item in response.Items ?? [])
             {
-                if (FromItem(item) is { Status: SandboxStatus.Available } sandbox && found.Count < need && !ClaimedHere(sandbox.SandboxId))
+                if (FromItem(item) is { Status: SandboxStatus.Available } sandbox && found.Count < need && !recentClaims.Contains(sandbox.SandboxId))
                 {
                     found.Add(sandbox);
                 }
@@ -283,7 +267,7 @@ internal sealed partial class DynamoDbSandboxStore
     /// <summary>Keeps a few names as future starting points, and the candidates so a claim can answer without a read.</summary>
     private void Remember(Sandbox[] candidates)
     {
-        if (recentCandidates.Count > 10_000)
+        if (recentCandidates.Count > RememberedCandidates)
         {
             recentCandidates.Clear();
         }

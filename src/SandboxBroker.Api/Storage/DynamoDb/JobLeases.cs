@@ -6,27 +6,11 @@ using static SandboxBroker.Api.Storage.DynamoDb.TableLayout;
 namespace SandboxBroker.Api.Storage.DynamoDb;
 
 /// <summary>
-/// Counters (COUNTER#name / META) and job run locks (JOB#job / LEASE), each changed by one conditional write. A
-/// JOBINDEX item lists the job names, so listing jobs needs no Scan.
+/// Job run locks and last runs (JOB#job / LEASE), each changed by one conditional write. A JOBINDEX item lists the job
+/// names, so listing jobs needs no Scan.
 /// </summary>
-internal sealed partial class DynamoDbSandboxStore
+internal sealed class JobLeases(DynamoDbTable table)
 {
-    public async Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct)
-    {
-        var e = new Expr();
-        var request = new UpdateItemRequest
-        {
-            TableName = table,
-            Key = new() { [PartitionKey] = S(CounterPkPrefix + name), [TableLayout.SortKey] = S(SandboxSk) },
-            UpdateExpression = $"ADD {e.N(CounterValue)} {e.V(delta)}",
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
-            ReturnValues = ReturnValue.UPDATED_NEW,
-        };
-        var response = await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
-        return Long(response.Attributes ?? [], CounterValue) ?? 0;
-    }
-
     public async Task<bool> TryAcquireJobLeaseAsync(JobLeaseRequest request, CancellationToken ct)
     {
         var e = new Expr()
@@ -43,7 +27,7 @@ internal sealed partial class DynamoDbSandboxStore
             0 => $"NOT {exists} OR ({free} AND {e.N(LastRunAt)} = {e.V(0)})",
             { } expected => $"{exists} AND {free} AND {e.N(LastRunAt)} = {e.V(expected)}",
         };
-        if (!await TryConditionalUpdateAsync(JobKey(request.Job), e, condition, ct))
+        if (!await table.TryConditionalUpdateAsync(JobKey(request.Job), e, condition, ct))
         {
             return false;
         }
@@ -55,7 +39,7 @@ internal sealed partial class DynamoDbSandboxStore
     public async Task<bool> RenewJobLeaseAsync(string job, string owner, long leaseUntil, CancellationToken ct)
     {
         var e = new Expr().Set(LeaseExpiresAt, leaseUntil);
-        return await TryConditionalUpdateAsync(JobKey(job), e, $"{e.N(LeaseOwner)} = {e.V(owner)}", ct);
+        return await table.TryConditionalUpdateAsync(JobKey(job), e, $"{e.N(LeaseOwner)} = {e.V(owner)}", ct);
     }
 
     public async Task CompleteJobAsync(JobCompletion completion, CancellationToken ct)
@@ -68,25 +52,25 @@ internal sealed partial class DynamoDbSandboxStore
             .SetIfPresent(LastSuccessAt, completion.Succeeded ? completion.FinishedAt : null)
             .Remove(LeaseOwner);
         // false: the lease expired and another instance took it; its record wins.
-        await TryConditionalUpdateAsync(JobKey(completion.Job), e, $"{e.N(LeaseOwner)} = {e.V(completion.Owner)}", ct);
+        await table.TryConditionalUpdateAsync(JobKey(completion.Job), e, $"{e.N(LeaseOwner)} = {e.V(completion.Owner)}", ct);
     }
 
     public async Task<JobState?> GetJobStateAsync(string job, CancellationToken ct) =>
-        await GetItemAsync(JobKey(job), ct) is { } item ? MapJob(item) : null;
+        await table.GetItemAsync(JobKey(job), ct) is { } item ? MapJob(item) : null;
 
     public async Task<IReadOnlyList<JobState>> ListJobStatesAsync(CancellationToken ct)
     {
-        var index = await GetItemAsync(JobIndexKey(), ct);
+        var index = await table.GetItemAsync(JobIndexKey(), ct);
         var names = index is not null && index.TryGetValue(JobNames, out var set) ? set.SS ?? [] : [];
         var states = new List<JobState>(names.Count);
         foreach (var chunk in names.Order(StringComparer.Ordinal).Chunk(100))
         {
             var keys = new KeysAndAttributes { Keys = [.. chunk.Select(JobKey)], ConsistentRead = true };
-            var request = new BatchGetItemRequest { RequestItems = new() { [table] = keys } };
+            var request = new BatchGetItemRequest { RequestItems = new() { [table.Name] = keys } };
             while (request.RequestItems is { Count: > 0 })
             {
-                var response = await CallAsync("BatchGetItem", c => client.BatchGetItemAsync(request, c), ct);
-                if (response.Responses?.TryGetValue(table, out var items) == true)
+                var response = await table.CallAsync("BatchGetItem", c => table.Client.BatchGetItemAsync(request, c), ct);
+                if (response.Responses?.TryGetValue(table.Name, out var items) == true)
                 {
                     states.AddRange(items.Select(MapJob));
                 }
@@ -104,13 +88,13 @@ internal sealed partial class DynamoDbSandboxStore
         var e = new Expr();
         var request = new UpdateItemRequest
         {
-            TableName = table,
+            TableName = table.Name,
             Key = JobIndexKey(),
             UpdateExpression = $"ADD {e.N(JobNames)} {e.V(new AttributeValue { SS = [job] })}",
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
         };
-        await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
+        await table.CallAsync("UpdateItem", c => table.Client.UpdateItemAsync(request, c), ct);
     }
 
     private static Dictionary<string, AttributeValue> JobKey(string job) =>

@@ -1,0 +1,121 @@
+using Microsoft.Extensions.Options;
+using SandboxBroker.Api.Configuration;
+using SandboxBroker.Api.Observability;
+using SandboxBroker.Api.Sandboxes;
+using SandboxBroker.Api.Storage;
+
+namespace SandboxBroker.Api.Allocation;
+
+/// <summary>
+/// The allocation policy, the only one: replay check, K-candidate window, random pick, conditional claim together with
+/// the idempotency record. It runs as a plan over a store's primitives (<see cref="IAllocationSession"/>), so every rule
+/// of who gets which sandbox is written here once, whatever the store. On a store that runs plans one at a time
+/// (SQLite's single writer) no claim ever loses; on one shared by replicas (DynamoDB) a lost claim tries the other
+/// candidates, then reads a new window, and never sleeps more than a few milliseconds.
+/// </summary>
+internal sealed class AllocationPolicy(
+    TimeProvider time,
+    IOptionsMonitor<BrokerOptions> options,
+    CandidateReservations inFlight,
+    BrokerMetrics metrics)
+{
+    /// <summary>Allocated, Replayed or PoolEmpty. Stops on <paramref name="ct"/> (the time budget) between steps.</summary>
+    public async ValueTask<AllocationOutcome> RunAsync(IAllocationSession session, TrackCaller caller, CancellationToken ct)
+    {
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var recorded = await session.ReadKeyAsync(caller.Requester, caller.IdempotencyKey, ct);
+            if (recorded is not null
+                && await session.ReadAsync(recorded, ct) is { Status: SandboxStatus.Allocated } held && held.IsHeldBy(caller.Requester))
+            {
+                return new AllocationOutcome.Replayed(held);
+            }
+
+            // recorded (when set) names a sandbox this requester and key released: a new claim replaces it.
+            if (await ClaimAsync(session, caller, recorded, ct) is { } outcome)
+            {
+                return outcome;
+            }
+
+            // A concurrent call of this requester and key won the idempotency record: read it again.
+        }
+    }
+
+    /// <summary>A claimed sandbox, PoolEmpty, or null when the idempotency record changed under this call.</summary>
+    private async ValueTask<AllocationOutcome?> ClaimAsync(IAllocationSession session, TrackCaller caller, string? replaces, CancellationToken ct)
+    {
+        var settings = options.CurrentValue;
+        var query = new CandidateQuery(caller.NamePrefix, settings.CandidateCount);
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var candidates = await session.FindCandidatesAsync(query, ct);
+            if (candidates.Count == 0)
+            {
+                return new AllocationOutcome.PoolEmpty();
+            }
+
+            var attempted = false;
+            foreach (var candidate in Shuffle(candidates))
+            {
+                if (!inFlight.TryReserve(candidate))
+                {
+                    continue; // another request of this process is claiming it right now
+                }
+
+                attempted = true;
+                ClaimResult claim;
+                try
+                {
+                    claim = await session.TryClaimAsync(NewClaim(caller, candidate, replaces, settings), ct);
+                }
+                finally
+                {
+                    inFlight.Release(candidate);
+                }
+
+                switch (claim)
+                {
+                    case ClaimResult.Claimed claimed:
+                        return new AllocationOutcome.Allocated(claimed.Sandbox, AfterRelease: replaces is not null);
+                    case ClaimResult.KeyTaken:
+                        return null;
+                    default:
+                        metrics.AllocateConflicts.Inc();
+                        break;
+                }
+            }
+
+            if (!attempted)
+            {
+                // Every candidate is being claimed by another request of this process (only where plans run
+                // concurrently, never on a single writer): let them finish.
+                await Task.Delay(TimeSpan.FromMilliseconds(1 + Random.Shared.Next(3)), time, ct);
+            }
+        }
+    }
+
+    private ClaimRequest NewClaim(TrackCaller caller, string sandboxId, string? replaces, BrokerOptions settings)
+    {
+        var now = time.NowEpochSeconds();
+        return new ClaimRequest
+        {
+            SandboxId = sandboxId,
+            Requester = caller.Requester,
+            IdempotencyKey = caller.IdempotencyKey,
+            TrackName = caller.TrackName,
+            Now = now,
+            ExpiresAt = now + (long)settings.LabDuration.TotalSeconds,
+            LabDurationHours = settings.LabDuration.TotalHours,
+            ReplacesSandboxId = replaces,
+        };
+    }
+
+    private static string[] Shuffle(IReadOnlyList<string> candidates)
+    {
+        var order = candidates.ToArray();
+        Random.Shared.Shuffle(order);
+        return order;
+    }
+}

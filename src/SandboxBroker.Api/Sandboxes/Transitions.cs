@@ -1,0 +1,93 @@
+namespace SandboxBroker.Api.Sandboxes;
+
+/// <summary>
+/// The lifecycle's transitions, each as the one conditional write that performs it. Every code path that changes a
+/// sandbox's state (track requests, admin repairs, workers) takes its change from here, so a rule such as "a released
+/// sandbox is due for deletion at once" is written once.
+/// </summary>
+public static class Transitions
+{
+    /// <summary>
+    /// allocated → pending_deletion, due for deletion now: the holder's mark-for-deletion, an admin release or
+    /// auto-expiry. <paramref name="holder"/>: the write holds only while this requester still holds it (null: anyone).
+    /// </summary>
+    public static StateChange Release(string sandboxId, long now, string? holder) => new()
+    {
+        SandboxId = sandboxId,
+        From = SandboxStatus.Allocated,
+        To = SandboxStatus.PendingDeletion,
+        Now = now,
+        RequireHolder = holder,
+        DeletionRequestedAt = now,
+        NextAttemptAt = now,
+    };
+
+    /// <summary>pending_deletion → deleted once the CSP confirmed the delete (2xx or 404): the tombstone.</summary>
+    public static StateChange Deleted(string sandboxId, long now) => new()
+    {
+        SandboxId = sandboxId,
+        From = SandboxStatus.PendingDeletion,
+        To = SandboxStatus.Deleted,
+        Now = now,
+        DeletedAt = now,
+        ClearNextAttempt = true,
+        ClearLastError = true,
+    };
+
+    /// <summary>
+    /// A failed delete attempt, counted on the attempt count that was read (so two passes never count one attempt
+    /// twice): still pending with the error and the next attempt time, or deletion_failed once attempts are exhausted.
+    /// </summary>
+    public static StateChange DeleteAttemptFailed(Sandbox sandbox, long now, string error, int maxAttempts, TimeSpan backoff)
+    {
+        ArgumentNullException.ThrowIfNull(sandbox);
+        var attempt = sandbox.DeletionRetryCount + 1;
+        var exhausted = attempt >= maxAttempts;
+        return new StateChange
+        {
+            SandboxId = sandbox.SandboxId,
+            From = SandboxStatus.PendingDeletion,
+            To = exhausted ? SandboxStatus.DeletionFailed : SandboxStatus.PendingDeletion,
+            Now = now,
+            RequireRetryCount = sandbox.DeletionRetryCount,
+            DeletionRetryCount = attempt,
+            LastError = error,
+            NextAttemptAt = exhausted ? null : now + (long)Math.Ceiling(backoff.TotalSeconds),
+            ClearNextAttempt = exhausted,
+        };
+    }
+
+    /// <summary>deletion_failed → pending_deletion with a fresh attempt budget, due now (an operator's retry).</summary>
+    public static StateChange RetryDeletion(string sandboxId, long now) => new()
+    {
+        SandboxId = sandboxId,
+        From = SandboxStatus.DeletionFailed,
+        To = SandboxStatus.PendingDeletion,
+        Now = now,
+        DeletionRetryCount = 0,
+        ClearLastError = true,
+        NextAttemptAt = now,
+    };
+
+    /// <summary>
+    /// stale or deletion_failed → deleted without calling the CSP: an operator's bulk delete (after removing the
+    /// account upstream by hand) or the stale purge.
+    /// </summary>
+    public static StateChange Tombstone(string sandboxId, SandboxStatus from, long now) => new()
+    {
+        SandboxId = sandboxId,
+        From = from,
+        To = SandboxStatus.Deleted,
+        Now = now,
+        DeletedAt = now,
+    };
+
+    /// <summary>available → stale: sync no longer sees it upstream.</summary>
+    public static StateChange MarkStale(string sandboxId, long now) => new()
+    {
+        SandboxId = sandboxId,
+        From = SandboxStatus.Available,
+        To = SandboxStatus.Stale,
+        Now = now,
+    };
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using Amazon.Runtime;
+using static SandboxBroker.Api.Storage.DynamoDb.SandboxItem;
+
+namespace SandboxBroker.Api.Storage.DynamoDb;
+
+/// <summary>
+/// The table as every part of the store calls it: one gate on requests in flight, and outages (throttling, 5xx,
+/// timeouts, refused connections, a missing table or credentials) turned into <see cref="StoreUnavailableException"/>,
+/// which the API answers with 503. A cancellation the caller asked for stays a cancellation.
+/// </summary>
+internal sealed class DynamoDbTable(IAmazonDynamoDB client, DynamoDbStorageOptions options, ILogger logger) : IDisposable
+{
+    /// <summary>Requests in flight per store instance (one per process); real DynamoDB serves far more, a local one far fewer.</summary>
+    private const int MaxInFlight = 16;
+
+    private static readonly HashSet<string> TransientCodes = new(StringComparer.Ordinal)
+    {
+        "ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+        "InternalServerError", "InternalFailure", "ServiceUnavailable", "TransactionInProgressException",
+        "ResourceNotFoundException", "UnrecognizedClientException", "AccessDeniedException",
+    };
+
+    private readonly SemaphoreSlim inFlight = new(MaxInFlight, MaxInFlight);
+
+    public IAmazonDynamoDB Client => client;
+
+    public string Name { get; } = options.TableName;
+
+    public DynamoDbStorageOptions Options => options;
+
+    public ILogger Logger => logger;
+
+    /// <summary>The client belongs to whoever created it (DI disposes it).</summary>
+    public void Dispose() => inFlight.Dispose();
+
+    public async Task<T> CallAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken ct, bool queue = true)
+    {
+        // A burst waits here, under the caller's budget, rather than inside the SDK's per-request timeout: a store
+        // that answers slowly under load must not turn into timeouts and retried requests that add to its load.
+        // Readiness pings do not queue behind a burst (they ask whether DynamoDB answers, not how busy we are).
+        if (queue)
+        {
+            await inFlight.WaitAsync(ct);
+        }
+
+        try
+        {
+            return await call(ct);
+        }
+        catch (Exception ex) when (IsUnavailable(ex, ct))
+        {
+            DynamoDbLog.StoreUnavailable(logger, operation, ex.GetType().Name, ex.Message);
+            throw new StoreUnavailableException($"DynamoDB {operation} failed: {ex.GetType().Name}", ex);
+        }
+        finally
+        {
+            if (queue)
+            {
+                inFlight.Release();
+            }
+        }
+    }
+
+    /// <summary>A consistent read of one item; null when it does not exist.</summary>
+    public async Task<Dictionary<string, AttributeValue>?> GetItemAsync(Dictionary<string, AttributeValue> key, CancellationToken ct)
+    {
+        var request = new GetItemRequest { TableName = Name, Key = key, ConsistentRead = true };
+        var response = await CallAsync("GetItem", c => client.GetItemAsync(request, c), ct);
+        return Has(response.Item) ? response.Item : null;
+    }
+
+    /// <summary>
+    /// One conditional UpdateItem: the SETs/REMOVEs of <paramref name="e"/> on <paramref name="key"/> when
+    /// <paramref name="condition"/> holds. False when the condition failed (the expected outcome of a lost race).
+    /// </summary>
+    public async Task<bool> TryConditionalUpdateAsync(Dictionary<string, AttributeValue> key, Expr e, string condition, CancellationToken ct)
+    {
+        var request = new UpdateItemRequest
+        {
+            TableName = Name,
+            Key = key,
+            UpdateExpression = e.Update(),
+            ConditionExpression = condition,
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        try
+        {
+            await CallAsync("UpdateItem", c => client.UpdateItemAsync(request, c), ct);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Pages a query to its end, handing each page's items to <paramref name="take"/> until it says stop.</summary>
+    public async Task QueryPagesAsync(QueryRequest request, Func<List<Dictionary<string, AttributeValue>>, bool> take, CancellationToken ct)
+    {
+        do
+        {
+            var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct);
+            if (!take(response.Items ?? []))
+            {
+                return;
+            }
+
+            request.ExclusiveStartKey = Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+    }
+
+    private static bool IsUnavailable(Exception ex, CancellationToken ct) => ex switch
+    {
+        OperationCanceledException => !ct.IsCancellationRequested, // the SDK's own timeout
+        ConditionalCheckFailedException or TransactionCanceledException => false,
+        AmazonServiceException service => (int)service.StatusCode >= 500 || service.StatusCode == HttpStatusCode.TooManyRequests
+            || TransientCodes.Contains(service.ErrorCode ?? ""),
+        AmazonClientException => true, // no connection, no credentials, unparsable answer
+        HttpRequestException or IOException or SocketException or TimeoutException => true,
+        _ => false,
+    };
+}

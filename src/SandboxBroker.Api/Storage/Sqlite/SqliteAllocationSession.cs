@@ -1,0 +1,153 @@
+using Microsoft.Data.Sqlite;
+using SandboxBroker.Api.Sandboxes;
+using static SandboxBroker.Api.Storage.Sqlite.SqliteRows;
+
+namespace SandboxBroker.Api.Storage.Sqlite;
+
+/// <summary>
+/// The allocation primitives on the writer connection, inside the transaction of the current batch (see
+/// <see cref="SqliteAllocationQueue"/>). Nothing else writes meanwhile, so every read is current and a claim of a
+/// candidate just read cannot lose. Statements are prepared once and re-run with new parameter values: preparing them
+/// for every allocation cost more than running them. Every call completes synchronously.
+/// </summary>
+internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
+{
+    private readonly SqliteCommand readKey;
+    private readonly SqliteCommand readSandbox;
+    private readonly SqliteCommand[] window;
+    private readonly SqliteCommand[] prefixWindow;
+    private readonly SqliteCommand claim;
+    private readonly SqliteCommand recordKey;
+    private readonly SqliteCommand[] all;
+
+    public SqliteAllocationSession(SqliteConnection writer)
+    {
+        SqliteCommand Make(string sql, params string[] parameters)
+        {
+            var command = writer.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+            }
+
+            return command;
+        }
+
+        Savepoint = Make("SAVEPOINT allocation");
+        ReleaseSavepoint = Make("RELEASE allocation");
+        RollbackToSavepoint = Make("ROLLBACK TO allocation");
+        readKey = Make(SqliteSchema.ReadKey, "$r", "$k");
+        readSandbox = Make(SqliteSchema.ReadSandbox, "$id");
+        // A window at a random point of the pool (rnd is random per row), wrapping around at the end.
+        window = [.. new[] { ">=", "<" }.Select(op => Make(
+            $"SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_candidates WHERE status = 'available' AND rnd {op} $r ORDER BY rnd LIMIT $k",
+            "$r", "$k"))];
+        prefixWindow = [.. new[] { ">=", "<" }.Select(op => Make(
+            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_status_name WHERE status = 'available' AND name >= $p AND name < $pend " +
+            $"AND rnd {op} $r ORDER BY rnd LIMIT $k",
+            "$p", "$pend", "$r", "$k"))];
+        claim = Make(SqliteSchema.Claim, "$r", "$now", "$k", "$track", "$exp", "$hours", "$id");
+        recordKey = Make(SqliteSchema.RecordKey, "$r", "$k", "$id", "$now");
+        all = [Savepoint, ReleaseSavepoint, RollbackToSavepoint, readKey, readSandbox, .. window, .. prefixWindow, claim, recordKey];
+    }
+
+    public SqliteCommand Savepoint { get; }
+
+    public SqliteCommand ReleaseSavepoint { get; }
+
+    public SqliteCommand RollbackToSavepoint { get; }
+
+    /// <summary>Runs every statement in the batch's transaction (Microsoft.Data.Sqlite requires it be named).</summary>
+    public void Enlist(SqliteTransaction transaction)
+    {
+        foreach (var command in all)
+        {
+            command.Transaction = transaction;
+        }
+    }
+
+    public ValueTask<string?> ReadKeyAsync(string requester, string idempotencyKey, CancellationToken ct) =>
+        ValueTask.FromResult(ReadKey(requester, idempotencyKey));
+
+    public ValueTask<Sandbox?> ReadAsync(string sandboxId, CancellationToken ct)
+    {
+        readSandbox.Parameters[0].Value = sandboxId;
+        return ValueTask.FromResult(ReadOne(readSandbox));
+    }
+
+    public ValueTask<IReadOnlyList<string>> FindCandidatesAsync(CandidateQuery query, CancellationToken ct)
+    {
+        var start = Random.Shared.NextInt64();
+        var ids = new List<string>(query.Limit);
+        foreach (var command in query.NamePrefix is null ? window : prefixWindow)
+        {
+            if (ids.Count >= query.Limit)
+            {
+                break;
+            }
+
+            var p = command.Parameters;
+            if (query.NamePrefix is not null)
+            {
+                p["$p"].Value = query.NamePrefix;
+                p["$pend"].Value = PrefixEnd(query.NamePrefix);
+            }
+
+            p["$r"].Value = start;
+            p["$k"].Value = query.Limit - ids.Count;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                ids.Add(reader.GetString(0));
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<string>>(ids);
+    }
+
+    public ValueTask<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct)
+    {
+        var recorded = ReadKey(request.Requester, request.IdempotencyKey);
+        if (!string.Equals(recorded, request.ReplacesSandboxId, StringComparison.Ordinal))
+        {
+            return ValueTask.FromResult<ClaimResult>(new ClaimResult.KeyTaken(recorded));
+        }
+
+        var p = claim.Parameters;
+        p[0].Value = request.Requester;
+        p[1].Value = request.Now;
+        p[2].Value = request.IdempotencyKey;
+        p[3].Value = (object?)request.TrackName ?? DBNull.Value;
+        p[4].Value = request.ExpiresAt;
+        p[5].Value = request.LabDurationHours;
+        p[6].Value = request.SandboxId;
+        if (ReadOne(claim) is not { } claimed)
+        {
+            return ValueTask.FromResult<ClaimResult>(new ClaimResult.SandboxTaken());
+        }
+
+        p = recordKey.Parameters;
+        p[0].Value = request.Requester;
+        p[1].Value = request.IdempotencyKey;
+        p[2].Value = request.SandboxId;
+        p[3].Value = request.Now;
+        recordKey.ExecuteNonQuery();
+        return ValueTask.FromResult<ClaimResult>(new ClaimResult.Claimed(claimed));
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in all)
+        {
+            command.Dispose();
+        }
+    }
+
+    private string? ReadKey(string requester, string idempotencyKey)
+    {
+        readKey.Parameters[0].Value = requester;
+        readKey.Parameters[1].Value = idempotencyKey;
+        return readKey.ExecuteScalar() as string;
+    }
+}
