@@ -11,13 +11,13 @@ using SandboxBroker.Api.Workers;
 try
 {
     var builder = WebApplication.CreateBuilder(args);
-    builder.Configuration.AddLegacyEnvironmentAliases();   // the original's env names (SPEC 8)
+    builder.Configuration.AddLegacyEnvironmentAliases();   // the original's environment names
     var basePath = builder.Configuration.BasePath();
 
     builder.AddBrokerLogging();                            // Serilog JSON lines on stdout
     builder.AddBrokerOptions();                            // typed options, validated at start
-    builder.AddStorage();                                  // SQLite (embedded) or DynamoDB
-    builder.AddCsp();                                      // Simulated or Live CSP
+    var store = builder.AddStorage();                      // SQLite (embedded) or DynamoDB
+    builder.AddCsp(store.IsEmbedded);                      // Simulated or Live CSP (Simulated by default on the embedded store)
     builder.Services.AddAllocation();                      // allocation domain
     builder.AddWorkers();                                  // sync, cleanup, expiry, purge, invariants
     builder.AddAdmin();                                    // operator API
@@ -29,7 +29,7 @@ try
 
     app.UseEdgeBeforeRouting();                            // X-Request-ID, security headers, HTTP metrics, problem details
     app.UseBrokerRequestLogging();                         // one JSON line per request
-    app.UseObservabilityBeforeRouting();                   // CORS (before authentication, so preflights need no token)
+    app.UseBrokerCors();                                   // CORS (before authentication, so preflights need no token)
     app.UseRouting();
     app.UseAuthentication();
     app.UseAuthorization();
@@ -38,8 +38,8 @@ try
     app.MapProbes(basePath);                               // /healthz, /readyz, /
     app.MapMetricsEndpoint();                              // /metrics
     app.MapTrackApi(basePath);                             // /v1/allocate, /v1/sandboxes/...
-    app.MapAdminApi(basePath);                             // /v1/admin/...
-    app.MapInvariants(basePath);                           // /v1/admin/invariants
+    var admin = app.MapAdminApi(basePath);                 // /v1/admin/...
+    admin.MapInvariants();                                 // /v1/admin/invariants
     app.MapDocs(basePath);                                 // /v1/openapi.json, /v1/docs
 
     await app.RunAsync();

@@ -2,7 +2,7 @@ using SandboxBroker.Api.Http;
 
 namespace SandboxBroker.Api.Admin;
 
-/// <summary>Operator endpoints under {base}/admin (SPEC section 5), admin token only.</summary>
+/// <summary>Operator endpoints under {base}/admin, admin token only.</summary>
 internal static class AdminApi
 {
     public static IHostApplicationBuilder AddAdmin(this IHostApplicationBuilder builder)

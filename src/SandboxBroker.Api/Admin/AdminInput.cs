@@ -17,7 +17,7 @@ internal sealed class ListQuery
     [FromQuery(Name = "status"), Description("available, allocated, pending_deletion, deletion_failed, stale or deleted (tombstones); default: every state but deleted")]
     public string? Status { get; set; }
 
-    [FromQuery(Name = "name_prefix"), Description("Only sandboxes whose name starts with this (1-64 printable ASCII)")]
+    [FromQuery(Name = "name_prefix"), Description("Only sandboxes whose name starts with this prefix")]
     public string? NamePrefix { get; set; }
 
     [FromQuery(Name = "track_name"), Description("Only sandboxes allocated for this lab (X-Instruqt-Track-ID)")]
@@ -33,7 +33,7 @@ internal sealed class ListQuery
     public string? Cursor { get; set; }
 }
 
-/// <summary>Validation of admin query values (SPEC 5 input limits). An empty value counts as absent.</summary>
+/// <summary>Validation of admin query values (the input limits of <see cref="InputRules"/>). An empty value counts as absent.</summary>
 internal static class AdminInput
 {
     public const int DefaultLimit = 50;
@@ -70,15 +70,15 @@ internal static class AdminInput
 
     public static string? CheckPrefix(string? namePrefix) =>
         Blank(namePrefix) is { } prefix && !InputRules.IsValidPrefix(prefix)
-            ? $"name_prefix must be 1-{InputRules.MaxPrefixLength} printable ASCII characters without spaces."
+            ? InputRules.Describe("name_prefix", InputRules.MaxPrefixLength)
             : null;
 
     public static string? CheckId(string name, string? value) =>
         Blank(value) is { } text && !InputRules.IsValidId(text)
-            ? $"{name} must be 1-{InputRules.MaxIdLength} printable ASCII characters without spaces."
+            ? InputRules.Describe(name, InputRules.MaxIdLength)
             : null;
 
-    /// <summary>The status bulk-delete may tombstone: only stale and deletion_failed (SPEC 3).</summary>
+    /// <summary>The status bulk-delete may tombstone: only stale and deletion_failed (the lifecycle allows no other).</summary>
     public static string? TryParseBulkDeleteStatus(string? value, out SandboxStatus status)
     {
         if (SandboxStatusNames.TryParse(Blank(value), out status) && status is SandboxStatus.Stale or SandboxStatus.DeletionFailed)

@@ -11,7 +11,7 @@ using SandboxBroker.Api.Workers.Sync;
 namespace SandboxBroker.Api.Admin;
 
 /// <summary>
-/// Admin job triggers (/sync, /cleanup, /expire, /auto-delete-stale) and GET /jobs (SPEC section 5). A trigger
+/// Admin job triggers (/sync, /cleanup, /expire, /auto-delete-stale) and GET /jobs. A trigger
 /// ignores the job's period but runs under its run lock, waiting up to Jobs:AdminWait for a running pass.
 /// </summary>
 internal static class AdminJobsEndpoints

@@ -1,4 +1,3 @@
-using SandboxBroker.Api.Allocation;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
 

@@ -5,7 +5,7 @@ using SandboxBroker.Api.Storage;
 namespace SandboxBroker.Api.Admin;
 
 /// <summary>
-/// What operators do to the pool (SPEC section 5 admin table, section 3 lifecycle), on the store contract only, so it
+/// What operators do to the pool, on the store contract only, so it
 /// works unchanged on every store. Every change is one conditional write on the state it expects; outcomes are values
 /// that <see cref="AdminResults"/> maps to HTTP. Reads now once per operation from the injected clock.
 /// </summary>

@@ -4,7 +4,7 @@ using SandboxBroker.Api.Http;
 
 namespace SandboxBroker.Api.Allocation;
 
-/// <summary>Track endpoints (SPEC section 5), called by the lab setup and stop scripts with a track token.</summary>
+/// <summary>Track endpoints, called by the lab setup and stop scripts with a track token.</summary>
 internal static class TrackApi
 {
     public static IServiceCollection AddAllocation(this IServiceCollection services)
@@ -54,7 +54,7 @@ internal static class TrackApi
         HttpContext context, AllocationService allocation, TimeProvider time, IOptions<BrokerOptions> options, Serilog.IDiagnosticContext diagnostics)
     {
         var started = time.GetTimestamp();
-        if (!TrackHeaders.TryRead(context.Request, out var caller, out var problem))
+        if (!TrackCallers.TryRead(context.Request, out var caller, out var problem))
         {
             return problem!;
         }
@@ -100,10 +100,10 @@ internal static class TrackApi
         if (!InputRules.IsValidId(sandboxId))
         {
             caller = null!;
-            problem = Problems.BadRequest($"Sandbox ids are 1-{InputRules.MaxIdLength} printable ASCII characters without spaces.");
+            problem = Problems.BadRequest(InputRules.Describe("The sandbox id", InputRules.MaxIdLength));
             return false;
         }
 
-        return TrackHeaders.TryRead(context.Request, out caller, out problem);
+        return TrackCallers.TryRead(context.Request, out caller, out problem);
     }
 }

@@ -3,7 +3,7 @@ using SandboxBroker.Api.Sandboxes;
 
 namespace SandboxBroker.Api.Configuration;
 
-/// <summary>Section "Broker" (SPEC section 8).</summary>
+/// <summary>Section "Broker".</summary>
 public sealed class BrokerOptions
 {
     public const string SectionName = "Broker";

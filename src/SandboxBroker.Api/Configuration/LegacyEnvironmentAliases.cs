@@ -6,7 +6,7 @@ using Microsoft.Extensions.Configuration.Memory;
 namespace SandboxBroker.Api.Configuration;
 
 /// <summary>
-/// The original broker's environment names (SPEC section 8), translated into canonical keys with their units
+/// The original broker's environment names, translated into canonical keys with their units
 /// (a bare 48 bound to a TimeSpan would mean 48 days). The source sits just below the environment-variable
 /// source, so canonical keys from the environment or the command line win over aliases, and aliases win over
 /// appsettings files.

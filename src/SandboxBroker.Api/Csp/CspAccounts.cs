@@ -5,7 +5,7 @@ using SandboxBroker.Api.Sandboxes;
 namespace SandboxBroker.Api.Csp;
 
 /// <summary>
-/// Maps GET current_user/accounts to the pool (SPEC section 6): only results with account_type "sandbox" and state
+/// Maps GET current_user/accounts to the pool: only results with account_type "sandbox" and state
 /// "active"; sandbox_id = csp_id in decimal (a string on the wire; the original lab script writes it to a file),
 /// external_id = id (identity/accounts/&lt;uuid&gt;), created_at ISO-8601 → epoch seconds, sfdc_account_id as is.
 /// </summary>

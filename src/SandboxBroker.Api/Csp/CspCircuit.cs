@@ -7,7 +7,7 @@ using SandboxBroker.Api.Observability;
 namespace SandboxBroker.Api.Csp;
 
 /// <summary>
-/// The one resilience pipeline every live CSP call runs through (SPEC section 6): a circuit breaker (failure ratio
+/// The one resilience pipeline every live CSP call runs through: a circuit breaker (failure ratio
 /// 1.0 over Csp:CircuitBreaker:SamplingDuration once MinimumThroughput calls were seen, open for BreakDuration)
 /// around a per-call timeout of Csp:RequestTimeout. No retry: one HTTP attempt per call, the cleanup worker's
 /// per-sandbox backoff is the retry. Timers come from the injected <see cref="TimeProvider"/>.

@@ -1,7 +1,7 @@
 namespace SandboxBroker.Api.Csp;
 
 /// <summary>
-/// Csp:Mode (SPEC section 6): explicit when set; otherwise Live when a token is set, Simulated on the embedded
+/// Csp:Mode: explicit when set; otherwise Live when a token is set, Simulated on the embedded
 /// store without a token. On DynamoDB in Production the mode must be set explicitly; Live without a token
 /// refuses to start.
 /// </summary>

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace SandboxBroker.Api.Csp;
 
-/// <summary>Section "Csp" (SPEC sections 6 and 8).</summary>
+/// <summary>Section "Csp".</summary>
 public sealed class CspOptions
 {
     public const string SectionName = "Csp";

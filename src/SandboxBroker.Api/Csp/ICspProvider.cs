@@ -3,7 +3,7 @@ using SandboxBroker.Api.Sandboxes;
 namespace SandboxBroker.Api.Csp;
 
 /// <summary>
-/// The ENG CSP as the broker needs it (SPEC section 6). One HTTP attempt per call: retries belong to the cleanup
+/// The ENG CSP as the broker needs it. One HTTP attempt per call: retries belong to the cleanup
 /// worker's per-sandbox backoff. Failures throw <see cref="CspException"/>; an open circuit throws Polly's
 /// BrokenCircuitException (callers never inspect the circuit before calling).
 /// </summary>

@@ -8,7 +8,7 @@ using SandboxBroker.Api.Sandboxes;
 namespace SandboxBroker.Api.Csp;
 
 /// <summary>
-/// The ENG CSP over HTTP (SPEC section 6), a typed client: `Authorization: Token &lt;token&gt;`, one attempt per call
+/// The ENG CSP over HTTP, a typed client: `Authorization: Token &lt;token&gt;`, one attempt per call
 /// inside <see cref="CspCircuit"/>. The body is read inside the pipeline, so a slow body counts against the
 /// request timeout and a malformed one counts as a breaker failure (an HTML error page with 200 is an outage too).
 /// Failures surface as <see cref="CspException"/>; an open circuit as Polly's BrokenCircuitException.

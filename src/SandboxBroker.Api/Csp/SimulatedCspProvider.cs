@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using SandboxBroker.Api.Sandboxes;
-using SandboxBroker.Api.Storage;
 
 namespace SandboxBroker.Api.Csp;
 
@@ -11,7 +10,7 @@ namespace SandboxBroker.Api.Csp;
 /// registered ones included, so sync never stales them; each deleted sandbox is replaced by a new one numbered on
 /// from a counter kept in the store, so numbers are never reused and a deleted sandbox never comes back.
 /// </summary>
-internal sealed class SimulatedCspProvider(ISandboxStore store, IOptionsMonitor<CspOptions> options, TimeProvider time) : ICspProvider
+internal sealed class SimulatedCspProvider(ISandboxRecords store, IOptionsMonitor<CspOptions> options, TimeProvider time) : ICspProvider
 {
     private const string CounterName = "simulated-csp-issued";
     private static readonly SandboxStatus[] LiveStates =

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace SandboxBroker.Api.Http;
 
-/// <summary>Section "Cors" (SPEC 8; alias CORS_ALLOWED_ORIGINS). No origin is allowed unless configured.</summary>
+/// <summary>Section "Cors" (alias CORS_ALLOWED_ORIGINS). No origin is allowed unless configured.</summary>
 public sealed class BrokerCorsOptions : IValidatableObject
 {
     public const string SectionName = "Cors";
@@ -29,16 +29,23 @@ public sealed class BrokerCorsOptions : IValidatableObject
 
 internal static class CorsExtensions
 {
-    /// <summary>Request headers a browser client may send (SPEC 4 and 9).</summary>
+    /// <summary>Request headers a browser client may send.</summary>
     public static readonly string[] AllowedHeaders =
     [
-        "Authorization", "Content-Type", "X-Request-ID", "X-Instruqt-Sandbox-ID", "X-Track-ID", "X-Instruqt-Track-ID",
-        "X-Sandbox-Name-Prefix", "Idempotency-Key",
+        "Authorization", "Content-Type", RequestIdMiddleware.HeaderName, TrackHeaders.Requester, TrackHeaders.LegacyRequester,
+        TrackHeaders.TrackName, TrackHeaders.NamePrefix, TrackHeaders.IdempotencyKey,
     ];
 
     /// <summary>Response headers a browser client may read.</summary>
     public static readonly string[] ExposedHeaders =
-        ["X-Request-ID", "Retry-After", RateLimitingMiddleware.LimitHeader, RateLimitingMiddleware.RemainingHeader];
+        [RequestIdMiddleware.HeaderName, "Retry-After", RateLimitingMiddleware.LimitHeader, RateLimitingMiddleware.RemainingHeader];
+
+    /// <summary>Before routing and authentication, so preflights need no token.</summary>
+    public static WebApplication UseBrokerCors(this WebApplication app)
+    {
+        app.UseCors();
+        return app;
+    }
 
     public static IServiceCollection AddBrokerCors(this IServiceCollection services)
     {

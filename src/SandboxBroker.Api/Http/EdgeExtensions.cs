@@ -1,3 +1,4 @@
+using SandboxBroker.Api.Configuration;
 using SandboxBroker.Api.Observability;
 
 namespace SandboxBroker.Api.Http;
@@ -7,7 +8,7 @@ internal static class EdgeExtensions
     /// <summary>Maximum request body: registration of 1,000 sandboxes fits easily; larger bodies get 413.</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;
 
-    /// <summary>Problem details for everything, bearer-token auth with roles, request size limits.</summary>
+    /// <summary>Problem details for everything, bearer-token auth with roles, rate limits, CORS, request size limits.</summary>
     public static IHostApplicationBuilder AddEdge(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
@@ -21,6 +22,7 @@ internal static class EdgeExtensions
         builder.Services.AddExceptionHandler<BrokerExceptionHandler>();
         builder.Services.AddTokenAuthentication();
         builder.AddBrokerRateLimiting();
+        builder.Services.AddBrokerCors();
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options =>
         {
             options.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
@@ -34,11 +36,16 @@ internal static class EdgeExtensions
         return builder;
     }
 
-    /// <summary>Request id first (every response carries it), then errors as problems, then auth.</summary>
+    /// <summary>
+    /// Request id first (every response carries it), security headers, then the HTTP metrics: all three outside the
+    /// exception handler, so they see the final 500; then errors as problems.
+    /// </summary>
     public static WebApplication UseEdgeBeforeRouting(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
-        app.UseObservabilityAtEdge();                      // security headers, HTTP metrics (see the final 500)
+        app.UseMiddleware<SecurityHeadersMiddleware>(app.Configuration.BasePath() + "/docs");
+        app.UseKnownMethodsOnly();
+        app.UseBrokerHttpMetrics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;

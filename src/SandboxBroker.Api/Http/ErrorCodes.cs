@@ -1,6 +1,6 @@
 namespace SandboxBroker.Api.Http;
 
-/// <summary>The `code` extension member of every problem body (SPEC section 5).</summary>
+/// <summary>The `code` extension member of every problem body.</summary>
 public static class ErrorCodes
 {
     public const string ValidationError = "VALIDATION_ERROR";

@@ -1,6 +1,6 @@
 namespace SandboxBroker.Api.Http;
 
-/// <summary>Input limits of SPEC section 5: ids and keys 1-128 printable ASCII without spaces, prefixes 1-64.</summary>
+/// <summary>Input limits: ids and keys are 1-128 printable ASCII characters without spaces, name prefixes 1-64.</summary>
 public static class InputRules
 {
     public const int MaxIdLength = 128;
@@ -9,6 +9,9 @@ public static class InputRules
     public static bool IsValidId(string? value) => IsPrintableToken(value, MaxIdLength);
 
     public static bool IsValidPrefix(string? value) => IsPrintableToken(value, MaxPrefixLength);
+
+    /// <summary>The 400 message for a value outside these rules.</summary>
+    public static string Describe(string name, int maxLength) => $"{name} must be 1-{maxLength} printable ASCII characters without spaces.";
 
     public static bool IsPrintableToken(string? value, int maxLength)
     {

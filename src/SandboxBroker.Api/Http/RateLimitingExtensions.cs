@@ -6,7 +6,7 @@ namespace SandboxBroker.Api.Http;
 
 internal static class RateLimitingExtensions
 {
-    /// <summary>Validated RateLimiting options and the shared limiter (SPEC 9).</summary>
+    /// <summary>Validated RateLimiting options and the shared limiter.</summary>
     public static IHostApplicationBuilder AddBrokerRateLimiting(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitingOptions>()
@@ -18,7 +18,7 @@ internal static class RateLimitingExtensions
     }
 
     /// <summary>
-    /// After authorization (SPEC 5: auth, then validation, then the rate limit): the matched endpoint is noted for
+    /// After authorization (auth, then validation, then the rate limit): the matched endpoint is noted for
     /// the HTTP metrics, then requests under the base path are rate limited unless RateLimiting:Enabled is false.
     /// </summary>
     public static WebApplication UseEdgeAfterAuthorization(this WebApplication app)

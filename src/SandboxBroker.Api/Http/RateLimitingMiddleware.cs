@@ -1,11 +1,10 @@
 using System.Globalization;
-using SandboxBroker.Api.Allocation;
 
 namespace SandboxBroker.Api.Http;
 
 /// <summary>
 /// Charges every request under the base path to its caller's bucket and its token's ceiling. It runs after
-/// authorization, so 401/403 come first (SPEC 5); probes and /metrics live outside the base path and are never
+/// authorization, so 401/403 come first; probes and /metrics live outside the base path and are never
 /// charged. Every charged response carries X-RateLimit-Limit (the per-second rate, as the original sent) and
 /// X-RateLimit-Remaining; a refusal is a 429 problem with Retry-After.
 /// </summary>
@@ -56,8 +55,8 @@ internal sealed class RateLimitingMiddleware(RequestDelegate next, BrokerRateLim
             return new RateLimitKey("admin:" + tokenId, tokenId);
         }
 
-        return TrackHeaders.TryRead(context.Request, out var caller, out _)
-            ? new RateLimitKey($"track:{tokenId}:{caller.Requester}", tokenId)
+        return TrackHeaders.RequesterOf(context.Request) is { } requester && InputRules.IsValidId(requester)
+            ? new RateLimitKey($"track:{tokenId}:{requester}", tokenId)
             : new RateLimitKey("token:" + tokenId, tokenId);
     }
 }

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace SandboxBroker.Api.Http;
 
-/// <summary>Section "RateLimiting" (SPEC sections 8 and 9).</summary>
+/// <summary>Section "RateLimiting".</summary>
 public sealed class RateLimitingOptions : IValidatableObject
 {
     public const string SectionName = "RateLimiting";

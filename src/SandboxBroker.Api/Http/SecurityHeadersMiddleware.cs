@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace SandboxBroker.Api.Http;
 
 /// <summary>
-/// Security headers on every response the application produces, errors included (SPEC 9). They are set when the
+/// Security headers on every response the application produces, errors included. They are set when the
 /// response starts, so they also land on responses written after the exception handler cleared the headers.
 /// HSTS is sent whatever the scheme: TLS ends at the ALB, so the framework's UseHsts would never fire.
 /// The Content-Security-Policy is "nothing at all" except on the docs UI ({base}/docs), which gets what the

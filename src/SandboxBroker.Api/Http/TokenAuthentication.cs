@@ -8,7 +8,7 @@ using SandboxBroker.Api.Configuration;
 
 namespace SandboxBroker.Api.Http;
 
-/// <summary>Roles a bearer token can carry (SPEC section 5).</summary>
+/// <summary>Roles a bearer token can carry.</summary>
 public static class BrokerRoles
 {
     public const string Track = "track";

@@ -6,7 +6,7 @@ namespace SandboxBroker.Api.Invariants;
 
 /// <summary>
 /// Walks the store once (every non-tombstone state through <see cref="ISandboxStore.ScanByStatusAsync"/>) and checks
-/// the promises of SPEC sections 3, 4 and 7: never two sandboxes for one requester and key, every allocated sandbox
+/// the broker's promises: never two sandboxes for one requester and key, every allocated sandbox
 /// complete and found again by its holder's replay, holders kept until the tombstone, no holder on an unused sandbox,
 /// and the store's counts equal to what the walk finds.
 /// <para>

@@ -4,7 +4,7 @@ namespace SandboxBroker.Api.Invariants;
 
 /// <summary>
 /// GET {base}/admin/invariants (admin token): runs an invariant pass now (joining one already running) and answers
-/// its report; the same pass sets broker_invariant_violations. The periodic pass (SPEC section 7, every
+/// its report; the same pass sets broker_invariant_violations. The periodic pass (every
 /// Jobs:Invariants:Interval) calls <see cref="InvariantChecker.RunOnceAsync"/> from the workers.
 /// </summary>
 internal static class InvariantsApi
@@ -15,13 +15,10 @@ internal static class InvariantsApi
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapInvariants(this IEndpointRouteBuilder app, string basePath)
+    /// <summary>On the admin group (its auth policy and tags), so /admin and its policy are declared once.</summary>
+    public static RouteGroupBuilder MapInvariants(this RouteGroupBuilder admin)
     {
-        var group = app.MapGroup(basePath + "/admin")
-            .RequireAuthorization(BrokerRoles.AdminPolicy)
-            .WithTags("Admin");
-
-        group.MapGet("/invariants", CheckAsync)
+        admin.MapGet("/invariants", CheckAsync)
             .WithName("AdminInvariants")
             .WithSummary("Check the pool's invariants now")
             .WithDescription(
@@ -37,7 +34,7 @@ internal static class InvariantsApi
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        return app;
+        return admin;
     }
 
     private static async Task<IResult> CheckAsync(InvariantChecker checker, CancellationToken ct)

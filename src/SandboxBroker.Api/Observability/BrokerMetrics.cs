@@ -4,7 +4,7 @@ using SandboxBroker.Api.Storage;
 namespace SandboxBroker.Api.Observability;
 
 /// <summary>
-/// Every broker_* instrument, under the original broker's names (SPEC section 9) so its dashboards and alerts
+/// Every broker_* instrument, under the original broker's names so its dashboards and alerts
 /// keep working. Labels come from small fixed sets only; every labelled series exists at 0 from start-up.
 /// The instruments live in this instance's own <see cref="Registry"/>, which the host serves at /metrics together
 /// with the HTTP request and .NET process metrics: each host in a process (as in the tests) exposes only what it

@@ -1,5 +1,3 @@
-using SandboxBroker.Api.Csp;
-
 namespace SandboxBroker.Api.Observability;
 
 /// <summary>Probes (no auth, outside the base path): /healthz liveness, /readyz readiness, / service info.</summary>
@@ -8,7 +6,6 @@ internal static class HealthEndpoints
     public static IServiceCollection AddProbes(this IServiceCollection services)
     {
         services.AddSingleton<IReadinessCheck, StoreReadinessCheck>();
-        services.AddSingleton<IReadinessCheck, FirstSyncReadinessCheck>();
         return services;
     }
 
@@ -20,14 +17,22 @@ internal static class HealthEndpoints
         app.MapGet("/readyz", ReadyAsync)
             .WithTags("Probes").WithSummary("Readiness: store reachable within 1 s and the first sync attempt finished");
 
-        app.MapGet("/", (ICspProvider csp) => TypedResults.Ok(new
+        app.MapGet("/", (IEnumerable<ServiceFact> facts) =>
         {
-            service = "Sandbox Broker API",
-            version = typeof(HealthEndpoints).Assembly.GetName().Version?.ToString(3) ?? "1.0.0",
-            docs = $"{basePath}/docs",
-            openapi = $"{basePath}/openapi.json",
-            csp_mode = csp.Mode,
-        })).WithTags("Probes").WithSummary("Service, version and docs link");
+            var info = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["service"] = "Sandbox Broker API",
+                ["version"] = typeof(HealthEndpoints).Assembly.GetName().Version?.ToString(3) ?? "1.0.0",
+                ["docs"] = $"{basePath}/docs",
+                ["openapi"] = $"{basePath}/openapi.json",
+            };
+            foreach (var fact in facts)
+            {
+                info[fact.Name] = fact.Value;
+            }
+
+            return TypedResults.Ok(info);
+        }).WithTags("Probes").WithSummary("Service, version, docs link and what the features report (e.g. csp_mode)");
         return app;
     }
 

@@ -1,32 +1,21 @@
 using Prometheus;
 using Prometheus.HttpMetrics;
-using SandboxBroker.Api.Http;
 
 namespace SandboxBroker.Api.Observability;
 
 /// <summary>
 /// prometheus-net's HTTP request metrics in the host's registry, labelled by code, method and endpoint only.
 /// endpoint is the route template (/v1/sandboxes/{sandboxId}), never the raw path, so ids never become label
-/// values; unmatched paths get "". Methods outside the standard set are refused before they are counted, so the
-/// method label is a small fixed set too.
+/// values; unmatched paths get "". The edge refuses methods outside the standard set before they reach these
+/// metrics, so the method label is a small fixed set too.
 /// </summary>
 internal static class HttpMetricsExtensions
 {
     private static readonly object EndpointKey = new();
     private static readonly string[] RequestLabels = [HttpRequestLabelNames.Code, HttpRequestLabelNames.Method, HttpRequestLabelNames.Endpoint];
-    private static readonly HashSet<string> KnownMethods = new(StringComparer.Ordinal)
-    {
-        HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete,
-        HttpMethods.Patch, HttpMethods.Options, HttpMethods.Trace, HttpMethods.Connect,
-    };
-
     /// <summary>Runs outside the exception handler, so a 500 is counted as the 500 the client gets.</summary>
     public static IApplicationBuilder UseBrokerHttpMetrics(this IApplicationBuilder app)
     {
-        app.Use((context, next) => KnownMethods.Contains(context.Request.Method)
-            ? next(context)
-            : RefuseMethod(context));
-
         var factory = Metrics.WithCustomRegistry(app.ApplicationServices.GetRequiredService<BrokerMetrics>().Registry);
         var endpointLabel = new HttpCustomLabel(HttpRequestLabelNames.Endpoint, RouteTemplate);
         app.UseHttpMetrics(options =>
@@ -65,12 +54,5 @@ internal static class HttpMetricsExtensions
     {
         var endpoint = context.GetEndpoint() as RouteEndpoint ?? context.Items[EndpointKey] as RouteEndpoint;
         return endpoint?.RoutePattern.RawText is { } template ? "/" + template.TrimStart('/') : "";
-    }
-
-    private static Task RefuseMethod(HttpContext context)
-    {
-        context.Response.Headers.Allow = "GET, HEAD, POST, OPTIONS";
-        return Problems.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed,
-            "This method is not supported.");
     }
 }

@@ -1,6 +1,6 @@
 namespace SandboxBroker.Api.Sandboxes;
 
-/// <summary>The lifecycle states of SPEC section 3. A sandbox is single use: it never returns to Available once allocated.</summary>
+/// <summary>The lifecycle states. A sandbox is single use: it never returns to Available once allocated.</summary>
 public enum SandboxStatus
 {
     Available,

@@ -3,12 +3,12 @@ using SandboxBroker.Api.Sandboxes;
 namespace SandboxBroker.Api.Storage;
 
 /// <summary>
-/// The one storage contract (SPEC section 2). Every state change is a single conditional write on the state it
+/// The one storage contract. Every state change is a single conditional write on the state it
 /// expects; the store never reads a clock (callers pass <c>now</c>). Transient store failures surface as
 /// <see cref="StoreUnavailableException"/>; expected outcomes (conflicts, absent records) are result values.
 /// Both implementations run the same contract test suite (tests/SandboxBroker.Tests/Storage/StoreContractTests.cs).
 /// </summary>
-public interface ISandboxStore
+public interface ISandboxStore : ISandboxRecords
 {
     /// <summary>Creates tables/schema when needed and checks the store is usable (called once at start-up).</summary>
     Task InitializeAsync(CancellationToken ct);
@@ -59,16 +59,10 @@ public interface ISandboxStore
     /// </summary>
     Task<SandboxPage> ListAsync(SandboxQuery query, CancellationToken ct);
 
-    /// <summary>Every sandbox in one state (workers walk these); pages internally.</summary>
-    IAsyncEnumerable<Sandbox> ScanByStatusAsync(SandboxStatus status, CancellationToken ct);
-
     /// <summary>Exact counts per state at the time of the call, without reading the whole table.</summary>
     Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct);
 
     // ---- coordination ------------------------------------------------------------------------------------
-
-    /// <summary>Atomically adds <paramref name="delta"/> to a named counter and returns the new value (0 delta reads).</summary>
-    Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct);
 
     /// <summary>
     /// Takes the run lock of a job when it is free (absent, expired, or already ours) and, when

@@ -1,19 +1,21 @@
 using Microsoft.Extensions.Options;
+using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage.Sqlite;
 
 namespace SandboxBroker.Api.Storage;
 
 internal static class StorageExtensions
 {
-    /// <summary>Registers the one <see cref="ISandboxStore"/> chosen by <see cref="StoreSelection"/>.</summary>
-    public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
+    /// <summary>Registers the one <see cref="ISandboxStore"/> chosen by <see cref="StoreSelection"/>; answers which one.</summary>
+    public static StoreChoice AddStorage(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         var provider = StoreSelection.Choose(builder.Configuration, builder.Environment);
-        builder.Services.AddSingleton(new StoreChoice(provider));
+        var choice = new StoreChoice(provider);
+        builder.Services.AddSingleton(choice);
         if (provider == StorageOptions.DynamoDbProvider)
         {
             DynamoDb.DynamoDbRegistration.Register(builder.Services);
@@ -30,8 +32,9 @@ internal static class StorageExtensions
             });
         }
 
+        builder.Services.AddSingleton<ISandboxRecords>(sp => sp.GetRequiredService<ISandboxStore>());
         builder.Services.AddHostedService<StoreInitializer>();
-        return builder;
+        return choice;
     }
 }
 

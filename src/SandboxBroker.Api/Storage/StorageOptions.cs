@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace SandboxBroker.Api.Storage;
 
-/// <summary>Section "Storage" (SPEC sections 2 and 8).</summary>
+/// <summary>Section "Storage".</summary>
 public sealed class StorageOptions
 {
     public const string SectionName = "Storage";

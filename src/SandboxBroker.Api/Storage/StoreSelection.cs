@@ -1,7 +1,7 @@
 namespace SandboxBroker.Api.Storage;
 
 /// <summary>
-/// Which store runs (SPEC section 2): Storage:Provider when set; else DynamoDB when a table name, service URL or
+/// Which store runs: Storage:Provider when set; else DynamoDB when a table name, service URL or
 /// CreateTable is configured (or the original's DDB_* names; a region alone never selects it, since ECS and many
 /// shells set AWS_REGION); else the embedded store, which in Production starts only when asked for explicitly
 /// (an unchanged ECS deployment must never run one SQLite file per task).

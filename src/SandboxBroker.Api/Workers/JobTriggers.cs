@@ -12,7 +12,7 @@ using SandboxBroker.Api.Workers.Sync;
 namespace SandboxBroker.Api.Workers;
 
 /// <summary>
-/// The admin side of the jobs (SPEC section 5): run one now, ignoring the period but under the job's run lock, and
+/// The admin side of the jobs: run one now, ignoring the period but under the job's run lock, and
 /// report every job's state. Expected outcomes (CSP failing, circuit open, a pass still running) are values.
 /// </summary>
 internal sealed class JobTriggers(

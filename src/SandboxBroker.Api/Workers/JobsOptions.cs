@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace SandboxBroker.Api.Workers;
 
-/// <summary>Section "Jobs" (SPEC sections 7 and 8).</summary>
+/// <summary>Section "Jobs".</summary>
 public sealed class JobsOptions
 {
     public const string SectionName = "Jobs";

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Workers.Cleanup;
 using SandboxBroker.Api.Workers.Expiry;
 using SandboxBroker.Api.Workers.Invariants;
@@ -22,6 +23,7 @@ internal static class WorkersExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<ReadinessState>();
+        services.AddSingleton<IReadinessCheck, FirstSyncReadinessCheck>();
         services.TryAddSingleton(JobInstance.Create());
         services.AddSingleton<JobRunner>();
         services.AddHostedService<JobRunnerShutdown>();

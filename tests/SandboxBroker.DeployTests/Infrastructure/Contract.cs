@@ -1,7 +1,7 @@
 namespace SandboxBroker.DeployTests.Infrastructure;
 
 /// <summary>
-/// The container contract of SPEC sections 5 and 9 that deployment files repeat: the port, the probe paths and the
+/// The container contract (port, probes, metrics) that deployment files repeat: the port, the probe paths and the
 /// metrics path. AppContractTests proves each against the running broker, so these are checked values, not copies.
 /// </summary>
 internal static class Contract

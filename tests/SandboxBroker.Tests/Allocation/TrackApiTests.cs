@@ -6,7 +6,7 @@ using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.Tests.Allocation;
 
-/// <summary>The track API of SPEC section 5 through a real host, as the lab scripts call it.</summary>
+/// <summary>The track API through a real host, as the lab scripts call it.</summary>
 public sealed class TrackApiTests : IAsyncLifetime
 {
     private static readonly string[] TrackFields =

@@ -8,7 +8,7 @@ using SandboxBroker.Api.Workers;
 
 namespace SandboxBroker.Tests.Configuration;
 
-/// <summary>One test per alias of SPEC section 8, through the real binding (units matter: 48 hours is not 48 days).</summary>
+/// <summary>One test per alias of the original's environment names, through the real binding (units matter: 48 hours is not 48 days).</summary>
 public sealed class LegacyEnvironmentAliasTests
 {
     private static ConfigurationManager Build(IDictionary environment, IDictionary<string, string?>? canonical = null)

@@ -3,7 +3,7 @@ using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.Tests.Edge;
 
-/// <summary>CORS from Cors:AllowedOrigins (SPEC sections 8 and 9): nothing is allowed unless configured.</summary>
+/// <summary>CORS from Cors:AllowedOrigins: nothing is allowed unless configured.</summary>
 public sealed class CorsTests
 {
     private const string Lab = "https://lab.example";

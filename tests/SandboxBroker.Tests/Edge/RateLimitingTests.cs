@@ -7,7 +7,7 @@ using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.Tests.Edge;
 
-/// <summary>The framework's token buckets at the edge (SPEC sections 5 and 9), at their default settings.</summary>
+/// <summary>The framework's token buckets at the edge, at their default settings.</summary>
 public sealed class RateLimitingTests : IAsyncLifetime
 {
     private readonly BrokerFactory broker = new BrokerFactory().With("Csp:Simulated:PoolSize", "220");

@@ -9,7 +9,7 @@ using SandboxBroker.Tests.Observability;
 
 namespace SandboxBroker.Tests.Edge;
 
-/// <summary>Security headers on every response the application produces (SPEC section 9), errors included.</summary>
+/// <summary>Security headers on every response the application produces, errors included.</summary>
 public sealed partial class SecurityHeadersTests
 {
     private const string StrictCsp = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

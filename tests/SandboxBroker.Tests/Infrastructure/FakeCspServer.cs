@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace SandboxBroker.Tests.Infrastructure;
 
 /// <summary>
-/// A stand-in for the ENG CSP API on Kestrel, 127.0.0.1, a free port, over real HTTP (SPEC section 6):
+/// A stand-in for the ENG CSP API on Kestrel, 127.0.0.1, a free port, over real HTTP:
 /// GET /v2/current_user/accounts lists <c>results[]</c> (N active sandbox accounts plus a parent account and an
 /// inactive sandbox account, neither of which belongs in the pool); DELETE /v2/sandbox/accounts/{uuid} answers 204,
 /// or 404 for an unknown uuid. Every /v2 call needs <c>Authorization: Token &lt;token&gt;</c> (else 401).

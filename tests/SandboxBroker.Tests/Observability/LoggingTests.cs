@@ -12,7 +12,7 @@ using Serilog.Parsing;
 
 namespace SandboxBroker.Tests.Observability;
 
-/// <summary>Serilog JSON lines (SPEC section 9): one object per line, request fields, no secrets.</summary>
+/// <summary>Serilog JSON lines: one object per line, request fields, no secrets.</summary>
 public sealed class LoggingTests : IAsyncLifetime
 {
     private const string BogusToken = "not-a-real-token-but-a-secret-nonetheless-42";

@@ -8,10 +8,10 @@ using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.Tests.Observability;
 
-/// <summary>/metrics under the original's names (SPEC section 9), fed by a real host.</summary>
+/// <summary>/metrics under the original's names, fed by a real host.</summary>
 public sealed class MetricsTests : IAsyncLifetime
 {
-    /// <summary>Every family SPEC 9 names, with the type the original's dashboards expect.</summary>
+    /// <summary>Every metric family the original broker exposed, with the type its dashboards expect.</summary>
     public static readonly TheoryData<string, string> Section9Families = new()
     {
         { "broker_allocate_total", "counter" },

@@ -7,7 +7,7 @@ using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.Tests.Observability;
 
-/// <summary>/readyz (SPEC sections 5 and 6): a degraded check (e.g. an open CSP circuit) leaves the broker ready.</summary>
+/// <summary>/readyz: a degraded check (e.g. an open CSP circuit) leaves the broker ready.</summary>
 public sealed class ReadinessTests
 {
     [Fact]

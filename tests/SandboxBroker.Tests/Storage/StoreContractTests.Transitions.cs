@@ -5,7 +5,7 @@ namespace SandboxBroker.Tests.Storage;
 
 public abstract partial class StoreContractTests
 {
-    /// <summary>Every transition of SPEC section 3, each tried from a state that does not allow it.</summary>
+    /// <summary>Every lifecycle transition, each tried from a state that does not allow it.</summary>
     public static TheoryData<SandboxStatus, SandboxStatus, SandboxStatus> WrongStateTransitions => new()
     {
         { SandboxStatus.Allocated, SandboxStatus.PendingDeletion, SandboxStatus.Available },

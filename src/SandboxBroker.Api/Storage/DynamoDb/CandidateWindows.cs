@@ -108,23 +108,23 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
         string shard, string? prefix, string? from, string? to, bool forward, int need, CancellationToken ct, bool below = false)
     {
         var e = new Expr();
-        var keyCondition = $"{e.N(AvailShard)} = {e.V(shard)}";
-        var name = prefix is null && from is null ? "" : e.N(Name);
+        var keyCondition = $"{e.Attr(AvailShard)} = {e.Val(shard)}";
+        var name = prefix is null && from is null ? "" : e.Attr(Name);
         if (from is null)
         {
-            keyCondition += prefix is null ? "" : $" AND begins_with({name}, {e.V(prefix)})";
+            keyCondition += prefix is null ? "" : $" AND begins_with({name}, {e.Val(prefix)})";
         }
         else if (to is null)
         {
-            keyCondition += $" AND {name} >= {e.V(from)}";
+            keyCondition += $" AND {name} >= {e.Val(from)}";
         }
         else if (below && from.Length == 0)
         {
-            keyCondition += $" AND {name} < {e.V(to)}";
+            keyCondition += $" AND {name} < {e.Val(to)}";
         }
         else
         {
-            keyCondition += $" AND {name} BETWEEN {e.V(from)} AND {e.V(to)}";
+            keyCondition += $" AND {name} BETWEEN {e.Val(from)} AND {e.Val(to)}";
         }
 
         var request = new QueryRequest
@@ -153,19 +153,19 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
         var filters = new List<string>(2);
         if (!availableIndexMissing)
         {
-            filters.Add($"attribute_not_exists({e.N(AvailShard)})");
+            filters.Add($"attribute_not_exists({e.Attr(AvailShard)})");
         }
 
         if (prefix is not null)
         {
-            filters.Add($"begins_with({e.N(Name)}, {e.V(prefix)})");
+            filters.Add($"begins_with({e.Attr(Name)}, {e.Val(prefix)})");
         }
 
         var request = new QueryRequest
         {
             TableName = table.Name,
             IndexName = StatusIndex,
-            KeyConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)}",
+            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
             FilterExpression = filters.Count > 0 ? string.Join(" AND ", filters) : null,
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
@@ -195,8 +195,8 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
         {
             TableName = table.Name,
             IndexName = StatusIndex,
-            KeyConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)}",
-            FilterExpression = $"attribute_not_exists({e.N(AvailShard)})",
+            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
+            FilterExpression = $"attribute_not_exists({e.Attr(AvailShard)})",
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
         };
@@ -215,7 +215,7 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
         var e = new Expr().Set(AvailShard, RandomShard());
         // false: claimed or sharded meanwhile, nothing to do.
         await table.TryConditionalUpdateAsync(
-            Key(sandboxId), e, $"{e.N(Status)} = {e.V(SandboxStatusNames.Available)} AND attribute_not_exists({e.N(AvailShard)})", ct);
+            Key(sandboxId), e, $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)} AND attribute_not_exists({e.Attr(AvailShard)})", ct);
     }
 
     /// <summary>Pages a query until <paramref name="need"/> sandboxes are read or the key range is exhausted.</summary>

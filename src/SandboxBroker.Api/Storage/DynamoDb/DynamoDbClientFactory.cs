@@ -6,7 +6,7 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 
 /// <summary>
 /// Builds the DynamoDB client from <see cref="DynamoDbStorageOptions"/>: a bounded per-request timeout and few SDK
-/// retries, so a store stall becomes a prompt 503 instead of a hung request (SPEC section 2).
+/// retries, so a store stall becomes a prompt 503 instead of a hung request.
 /// </summary>
 public static class DynamoDbClientFactory
 {

@@ -95,22 +95,22 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
         _ = change.ClearNextAttempt ? e.Remove(NextAttemptAt) : e.SetIfPresent(NextAttemptAt, change.NextAttemptAt);
         // Only available sandboxes carry avail_shard: that keeps the AvailableIndex sparse.
         _ = change.To == SandboxStatus.Available
-            ? e.SetRaw($"{e.N(AvailShard)} = if_not_exists({e.N(AvailShard)}, {e.V(RandomShard())})")
+            ? e.SetRaw($"{e.Attr(AvailShard)} = if_not_exists({e.Attr(AvailShard)}, {e.Val(RandomShard())})")
             : e.Remove(AvailShard);
         // A tombstone gets deleted_at only; the purge job removes it once its id is gone upstream (no TTL, which
         // would delete it without that check).
-        var condition = $"attribute_exists({e.N(PartitionKey)}) AND {e.N(Status)} = {e.V(change.From.ToWire())}";
+        var condition = $"attribute_exists({e.Attr(PartitionKey)}) AND {e.Attr(Status)} = {e.Val(change.From.ToWire())}";
         if (change.RequireHolder is not null)
         {
-            condition += $" AND {e.N(AllocatedToTrack)} = {e.V(change.RequireHolder)}";
+            condition += $" AND {e.Attr(AllocatedToTrack)} = {e.Val(change.RequireHolder)}";
         }
 
         if (change.RequireRetryCount is { } retries)
         {
-            var count = e.N(DeletionRetryCount);
+            var count = e.Attr(DeletionRetryCount);
             condition += retries == 0
-                ? $" AND ({count} = {e.V(0)} OR attribute_not_exists({count}))"
-                : $" AND {count} = {e.V(retries)}";
+                ? $" AND ({count} = {e.Val(0)} OR attribute_not_exists({count}))"
+                : $" AND {count} = {e.Val(retries)}";
         }
 
         var request = new UpdateItemRequest
@@ -154,13 +154,13 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
             .SetOrRemove(SfdcAccountId, string.IsNullOrEmpty(sandbox.SfdcAccountId) ? null : sandbox.SfdcAccountId)
             .Set(LastSynced, now)
             .Set(UpdatedAt, now);
-        e.SetRaw($"{e.N(AvailShard)} = if_not_exists({e.N(AvailShard)}, {e.V(RandomShard())})");
+        e.SetRaw($"{e.Attr(AvailShard)} = if_not_exists({e.Attr(AvailShard)}, {e.Val(RandomShard())})");
         var request = new UpdateItemRequest
         {
             TableName = table.Name,
             Key = Key(sandbox.SandboxId),
             UpdateExpression = e.Update(),
-            ConditionExpression = $"{e.N(Status)} IN ({e.V(SandboxStatusNames.Available)}, {e.V(SandboxStatusNames.Stale)})",
+            ConditionExpression = $"{e.Attr(Status)} IN ({e.Val(SandboxStatusNames.Available)}, {e.Val(SandboxStatusNames.Stale)})",
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
             ReturnValues = ReturnValue.ALL_OLD,
@@ -188,7 +188,7 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
         {
             TableName = table.Name,
             Item = NewAvailable(sandbox, now),
-            ConditionExpression = $"attribute_not_exists({e.N(PartitionKey)})",
+            ConditionExpression = $"attribute_not_exists({e.Attr(PartitionKey)})",
             ExpressionAttributeNames = e.Names,
         };
         try
@@ -209,7 +209,7 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
         {
             TableName = table.Name,
             Key = Key(sandboxId),
-            ConditionExpression = $"{e.N(Status)} = {e.V(SandboxStatusNames.Deleted)}",
+            ConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Deleted)}",
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
         };

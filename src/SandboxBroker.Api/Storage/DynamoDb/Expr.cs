@@ -15,8 +15,8 @@ internal sealed class Expr
 
     public Dictionary<string, AttributeValue> Values { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>The placeholder of an attribute name.</summary>
-    public string N(string attribute)
+    /// <summary>The #placeholder of an attribute name (reused when the same attribute appears again).</summary>
+    public string Attr(string attribute)
     {
         foreach (var (placeholder, name) in Names)
         {
@@ -31,23 +31,23 @@ internal sealed class Expr
         return created;
     }
 
-    /// <summary>The placeholder of a value.</summary>
-    public string V(AttributeValue value)
+    /// <summary>The :placeholder of a value.</summary>
+    public string Val(AttributeValue value)
     {
         var created = ":v" + Values.Count;
         Values[created] = value;
         return created;
     }
 
-    public string V(string value) => V(SandboxItem.S(value));
+    public string Val(string value) => Val(SandboxItem.S(value));
 
-    public string V(long value) => V(SandboxItem.N(value));
+    public string Val(long value) => Val(SandboxItem.N(value));
 
-    public string V(double value) => V(SandboxItem.N(value));
+    public string Val(double value) => Val(SandboxItem.N(value));
 
     public Expr Set(string attribute, AttributeValue value)
     {
-        sets.Add($"{N(attribute)} = {V(value)}");
+        sets.Add($"{Attr(attribute)} = {Val(value)}");
         return this;
     }
 
@@ -63,7 +63,7 @@ internal sealed class Expr
 
     public Expr Remove(string attribute)
     {
-        removes.Add(N(attribute));
+        removes.Add(Attr(attribute));
         return this;
     }
 

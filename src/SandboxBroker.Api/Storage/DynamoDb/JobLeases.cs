@@ -18,14 +18,14 @@ internal sealed class JobLeases(DynamoDbTable table)
             .Set(LeaseOwner, request.Owner)
             .Set(LeaseExpiresAt, request.LeaseUntil)
             .Set(LastRunAt, request.Now);
-        var exists = $"attribute_exists({e.N(PartitionKey)})";
-        var free = $"({e.N(LeaseExpiresAt)} <= {e.V(request.Now)} OR {e.N(LeaseOwner)} = {e.V(request.Owner)})";
+        var exists = $"attribute_exists({e.Attr(PartitionKey)})";
+        var free = $"({e.Attr(LeaseExpiresAt)} <= {e.Val(request.Now)} OR {e.Attr(LeaseOwner)} = {e.Val(request.Owner)})";
         // An absent item counts as last_run_at = 0, as on SQLite.
         var condition = request.ExpectedLastRunAt switch
         {
             null => $"NOT {exists} OR {free}",
-            0 => $"NOT {exists} OR ({free} AND {e.N(LastRunAt)} = {e.V(0)})",
-            { } expected => $"{exists} AND {free} AND {e.N(LastRunAt)} = {e.V(expected)}",
+            0 => $"NOT {exists} OR ({free} AND {e.Attr(LastRunAt)} = {e.Val(0)})",
+            { } expected => $"{exists} AND {free} AND {e.Attr(LastRunAt)} = {e.Val(expected)}",
         };
         if (!await table.TryConditionalUpdateAsync(JobKey(request.Job), e, condition, ct))
         {
@@ -39,7 +39,7 @@ internal sealed class JobLeases(DynamoDbTable table)
     public async Task<bool> RenewJobLeaseAsync(string job, string owner, long leaseUntil, CancellationToken ct)
     {
         var e = new Expr().Set(LeaseExpiresAt, leaseUntil);
-        return await table.TryConditionalUpdateAsync(JobKey(job), e, $"{e.N(LeaseOwner)} = {e.V(owner)}", ct);
+        return await table.TryConditionalUpdateAsync(JobKey(job), e, $"{e.Attr(LeaseOwner)} = {e.Val(owner)}", ct);
     }
 
     public async Task CompleteJobAsync(JobCompletion completion, CancellationToken ct)
@@ -52,7 +52,7 @@ internal sealed class JobLeases(DynamoDbTable table)
             .SetIfPresent(LastSuccessAt, completion.Succeeded ? completion.FinishedAt : null)
             .Remove(LeaseOwner);
         // false: the lease expired and another instance took it; its record wins.
-        await table.TryConditionalUpdateAsync(JobKey(completion.Job), e, $"{e.N(LeaseOwner)} = {e.V(completion.Owner)}", ct);
+        await table.TryConditionalUpdateAsync(JobKey(completion.Job), e, $"{e.Attr(LeaseOwner)} = {e.Val(completion.Owner)}", ct);
     }
 
     public async Task<JobState?> GetJobStateAsync(string job, CancellationToken ct) =>
@@ -90,7 +90,7 @@ internal sealed class JobLeases(DynamoDbTable table)
         {
             TableName = table.Name,
             Key = JobIndexKey(),
-            UpdateExpression = $"ADD {e.N(JobNames)} {e.V(new AttributeValue { SS = [job] })}",
+            UpdateExpression = $"ADD {e.Attr(JobNames)} {e.Val(new AttributeValue { SS = [job] })}",
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
         };

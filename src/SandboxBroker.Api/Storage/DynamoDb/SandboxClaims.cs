@@ -18,8 +18,8 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
 
         var key = new Expr();
         var keyCondition = request.ReplacesSandboxId is null
-            ? $"attribute_not_exists({key.N(PartitionKey)})"
-            : $"{key.N(IdempotencySandboxId)} = {key.V(request.ReplacesSandboxId)}";
+            ? $"attribute_not_exists({key.Attr(PartitionKey)})"
+            : $"{key.Attr(IdempotencySandboxId)} = {key.Val(request.ReplacesSandboxId)}";
         var record = IdempotencyKeyOf(request.Requester, request.IdempotencyKey);
         record[IdempotencySandboxId] = S(request.SandboxId);
         record[UpdatedAt] = N(request.Now);
@@ -34,7 +34,7 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
             .Set(LabDurationHours, N(request.LabDurationHours))
             .Set(UpdatedAt, request.Now)
             .Remove(AvailShard);
-        var claimCondition = $"{claim.N(Status)} = {claim.V(SandboxStatusNames.Available)}";
+        var claimCondition = $"{claim.Attr(Status)} = {claim.Val(SandboxStatusNames.Available)}";
 
         var transaction = new TransactWriteItemsRequest
         {

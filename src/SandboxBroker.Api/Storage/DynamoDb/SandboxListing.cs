@@ -76,28 +76,28 @@ internal sealed class SandboxListing(DynamoDbTable table)
         if (query.Status is { } status)
         {
             (keys, path) = (StatusIndexKeys, StatusIndex);
-            index = new QueryRequest { IndexName = StatusIndex, KeyConditionExpression = $"{e.N(Status)} = {e.V(status.ToWire())}" };
+            index = new QueryRequest { IndexName = StatusIndex, KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(status.ToWire())}" };
             AddEquals(AllocatedToTrack, query.Requester);
         }
         else
         {
-            filters.Add($"{e.N(Status)} <> {e.V(SandboxStatusNames.Deleted)}");
+            filters.Add($"{e.Attr(Status)} <> {e.Val(SandboxStatusNames.Deleted)}");
             if (query.Requester is not null)
             {
                 (keys, path) = (TrackIndexKeys, TrackIndex);
-                index = new QueryRequest { IndexName = TrackIndex, KeyConditionExpression = $"{e.N(AllocatedToTrack)} = {e.V(query.Requester)}" };
+                index = new QueryRequest { IndexName = TrackIndex, KeyConditionExpression = $"{e.Attr(AllocatedToTrack)} = {e.Val(query.Requester)}" };
             }
             else
             {
                 (keys, path) = (TableKeys, "scan");
                 scan = new ScanRequest();
-                filters.Add($"begins_with({e.N(PartitionKey)}, {e.V(SandboxPkPrefix)}) AND {e.N(TableLayout.SortKey)} = {e.V(SandboxSk)}");
+                filters.Add($"begins_with({e.Attr(PartitionKey)}, {e.Val(SandboxPkPrefix)}) AND {e.Attr(TableLayout.SortKey)} = {e.Val(SandboxSk)}");
             }
         }
 
         if (query.NamePrefix is not null)
         {
-            filters.Add($"begins_with({e.N(Name)}, {e.V(query.NamePrefix)})");
+            filters.Add($"begins_with({e.Attr(Name)}, {e.Val(query.NamePrefix)})");
         }
 
         AddEquals(TrackName, query.TrackName);
@@ -124,7 +124,7 @@ internal sealed class SandboxListing(DynamoDbTable table)
         {
             if (value is not null)
             {
-                filters.Add($"{e.N(attribute)} = {e.V(value)}");
+                filters.Add($"{e.Attr(attribute)} = {e.Val(value)}");
             }
         }
     }
@@ -136,7 +136,7 @@ internal sealed class SandboxListing(DynamoDbTable table)
         {
             TableName = table.Name,
             IndexName = StatusIndex,
-            KeyConditionExpression = $"{e.N(Status)} = {e.V(status.ToWire())}",
+            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(status.ToWire())}",
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
             Limit = 500,
@@ -173,12 +173,12 @@ internal sealed class SandboxListing(DynamoDbTable table)
         {
             TableName = table.Name,
             IndexName = StatusIndex,
-            KeyConditionExpression = $"{e.N(Status)} = {e.V(status.ToWire())}",
+            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(status.ToWire())}",
             Select = Select.COUNT,
         };
         // Only sandbox items carry status; the PK filter keeps foreign items with a status out all the same.
-        request.FilterExpression = $"begins_with({e.N(PartitionKey)}, {e.V(SandboxPkPrefix)})"
-            + (namePrefix is null ? "" : $" AND begins_with({e.N(Name)}, {e.V(namePrefix)})");
+        request.FilterExpression = $"begins_with({e.Attr(PartitionKey)}, {e.Val(SandboxPkPrefix)})"
+            + (namePrefix is null ? "" : $" AND begins_with({e.Attr(Name)}, {e.Val(namePrefix)})");
         request.ExpressionAttributeNames = e.Names;
         request.ExpressionAttributeValues = e.Values;
         long total = 0;

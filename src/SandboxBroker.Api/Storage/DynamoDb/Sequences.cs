@@ -15,7 +15,7 @@ internal sealed class Sequences(DynamoDbTable table)
         {
             TableName = table.Name,
             Key = new() { [PartitionKey] = S(CounterPkPrefix + name), [TableLayout.SortKey] = S(SandboxSk) },
-            UpdateExpression = $"ADD {e.N(CounterValue)} {e.V(delta)}",
+            UpdateExpression = $"ADD {e.Attr(CounterValue)} {e.Val(delta)}",
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
             ReturnValues = ReturnValue.UPDATED_NEW,

@@ -1,7 +1,7 @@
 namespace SandboxBroker.Api.Storage.DynamoDb;
 
 /// <summary>
-/// The DynamoDB table layout (SPEC section 2): names shared with the original broker's tools, Terraform
+/// The DynamoDB table layout: names shared with the original broker's tools, Terraform
 /// (infra/dynamodb.tf) and docs/dynamodb-layout.md. A deploy test checks Terraform against these constants.
 /// </summary>
 internal static class TableLayout

@@ -15,7 +15,7 @@ namespace SandboxBroker.Api.Workers.Cleanup;
 public sealed record CleanupResult(int Deleted, int Failed, int GaveUp, int Skipped, bool CircuitOpen, bool Stopped, long DurationMs);
 
 /// <summary>
-/// Deletes pending_deletion sandboxes upstream (SPEC section 7), oldest due first, in batches with delays between
+/// Deletes pending_deletion sandboxes upstream, oldest due first, in batches with delays between
 /// batches and between sandboxes. A record leaves pending_deletion only after CSP confirmed (2xx or 404): then it
 /// becomes a tombstone. A failed attempt keeps it pending with the attempt counted, the error and the next attempt
 /// time (exponential backoff); after Jobs:Cleanup:MaxAttempts it goes to deletion_failed. An open circuit ends

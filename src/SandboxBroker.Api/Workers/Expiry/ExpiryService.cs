@@ -9,7 +9,7 @@ namespace SandboxBroker.Api.Workers.Expiry;
 public sealed record ExpiryResult(int Expired, long DurationMs);
 
 /// <summary>
-/// Auto-expiry (SPEC section 7): allocated sandboxes whose expiry plus Broker:GracePeriod has passed go to
+/// Auto-expiry: allocated sandboxes whose expiry plus Broker:GracePeriod has passed go to
 /// pending_deletion, as if the holder had released them. The expiry is the stored expires_at, or allocated_at +
 /// lab_duration_hours on items the original wrote. Each write is conditional on allocated and on the holder read,
 /// so a release or a re-allocation in between is never overwritten.

@@ -8,7 +8,7 @@ using SandboxBroker.Api.Storage;
 namespace SandboxBroker.Api.Workers.Runner;
 
 /// <summary>
-/// Runs job passes so that each job runs once per period cluster-wide (SPEC section 7). A periodic pass runs only
+/// Runs job passes so that each job runs once per period cluster-wide. A periodic pass runs only
 /// when the job's last_run_at is a period old, and only after taking the job's run lock with a compare-and-set on
 /// that last_run_at (so of several replicas that find it due, one runs it); the lock is renewed while the pass
 /// runs and released with the pass's outcome. Admin triggers (<see cref="RunOnDemandAsync{T}"/>) ignore the

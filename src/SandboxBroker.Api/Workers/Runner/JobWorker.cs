@@ -1,7 +1,7 @@
 namespace SandboxBroker.Api.Workers.Runner;
 
 /// <summary>
-/// One BackgroundService per job (SPEC section 7): a tick at start-up, then one per period on a PeriodicTimer driven
+/// One BackgroundService per job: a tick at start-up, then one per period on a PeriodicTimer driven
 /// by the injected TimeProvider. Each tick is guarded: a failure is logged and the loop goes on (an exception
 /// escaping ExecuteAsync would stop the host). Whether a tick runs a pass is the runner's call.
 /// </summary>

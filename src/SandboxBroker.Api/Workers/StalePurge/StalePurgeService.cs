@@ -13,7 +13,7 @@ namespace SandboxBroker.Api.Workers.StalePurge;
 public sealed record StalePurgeResult(int Deleted, int Purged, bool PurgeSkipped, long DurationMs);
 
 /// <summary>
-/// The daily stale purge (SPEC sections 3 and 7): stale records not updated for the grace period become tombstones
+/// The daily stale purge: stale records not updated for the grace period become tombstones
 /// (conditional on still being stale, so one that reappeared upstream meanwhile stays available); tombstones past
 /// Broker:TombstoneRetention are removed, but only when CSP no longer lists their id: a purged id that CSP still
 /// lists would come back through sync as a new, available sandbox. If the list fails or comes back empty, no

@@ -10,7 +10,7 @@ namespace SandboxBroker.Api.Workers.Sync;
 public sealed record SyncResult(int Synced, int Created, int Revived, int MarkedStale, bool Guarded, long DurationMs);
 
 /// <summary>
-/// Mirrors the CSP pool into the store (SPEC section 7): new upstream sandboxes become available, stale ones that
+/// Mirrors the CSP pool into the store: new upstream sandboxes become available, stale ones that
 /// reappear become available again, every other state and every tombstone is left alone; available sandboxes
 /// missing upstream become stale, unless the blast-radius guard holds (empty list, or too large a share of the
 /// pool would go stale), which stales nothing. Every write is conditional on the state it expects, so a
