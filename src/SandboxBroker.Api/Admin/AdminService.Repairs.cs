@@ -63,7 +63,8 @@ internal sealed partial class AdminService
         }
 
         var durationMs = (long)time.GetElapsedTime(started).TotalMilliseconds;
-        LogBulk(logger, action, from.ToWire(), changed, dryRun, durationMs);
+        var fromStatus = from.ToWire();
+        LogBulk(logger, action, fromStatus, changed, dryRun, durationMs);
         return new BulkOutcome(from, changed, durationMs, dryRun);
     }
 

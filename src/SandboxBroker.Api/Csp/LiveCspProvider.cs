@@ -78,6 +78,10 @@ internal sealed partial class LiveCspProvider(
         {
             throw Failure(operation, $"CSP {operation} answered a malformed body: {ex.Message}", ex);
         }
+        catch (IOException ex)
+        {
+            throw Failure(operation, $"CSP {operation} broke off: {ex.Message}", ex);
+        }
     }
 
     private CspException Failure(string operation, string message, Exception inner)
@@ -88,10 +92,21 @@ internal sealed partial class LiveCspProvider(
 
     private HttpRequestMessage NewRequest(HttpMethod method, string relativePath)
     {
-        var request = new HttpRequestMessage(method, new Uri(relativePath.TrimStart('/'), UriKind.Relative));
-        request.Headers.TryAddWithoutValidation("Authorization", "Token " + options.CurrentValue.Token);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        return request;
+        var uri = new Uri(relativePath.TrimStart('/'), UriKind.Relative);
+        HttpRequestMessage? request = null;
+        try
+        {
+            request = new HttpRequestMessage(method, uri);
+            request.Headers.TryAddWithoutValidation("Authorization", "Token " + options.CurrentValue.Token);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            var built = request;
+            request = null; // the caller owns it now
+            return built;
+        }
+        finally
+        {
+            request?.Dispose();
+        }
     }
 
     private void ThrowUnlessSuccess(HttpResponseMessage response, string operation, bool acceptNotFound)

@@ -38,7 +38,7 @@ internal sealed partial class BrokerExceptionHandler(ILogger<BrokerExceptionHand
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Client went away during {Path}")]
-    private static partial void LogClientGone(ILogger logger, string path);
+    private static partial void LogClientGone(ILogger logger, PathString path);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Store unavailable: {Reason}")]
     private static partial void LogStoreUnavailable(ILogger logger, string reason);

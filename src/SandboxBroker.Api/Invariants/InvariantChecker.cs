@@ -90,11 +90,13 @@ public sealed partial class InvariantChecker(
         Volatile.Write(ref last, report);
         if (report.Violations == 0)
         {
-            LogClean(logger, report.Counts.Values.Sum(), report.DurationMs);
+            var sandboxes = report.Counts.Values.Sum();
+            LogClean(logger, sandboxes, report.DurationMs);
         }
         else
         {
-            LogViolations(logger, report.Violations, string.Join("; ", report.Details.Take(5).Select(d => $"{d.Check}: {d.Detail}")));
+            var firstFive = string.Join("; ", report.Details.Take(5).Select(d => $"{d.Check}: {d.Detail}"));
+            LogViolations(logger, report.Violations, firstFive);
         }
 
         return report;

@@ -121,10 +121,18 @@ internal sealed class BufferedStdoutSink : ILogEventSink, IDisposable
     public BufferedStdoutSink(ITextFormatter formatter, Stream? stdout = null)
     {
         this.formatter = formatter;
-        output = new StreamWriter(stdout ?? Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024)
+        Stream? stream = null;
+        try
         {
-            AutoFlush = false,
-        };
+            stream = stdout ?? Console.OpenStandardOutput();
+            output = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024) { AutoFlush = false };
+            stream = null; // the writer owns it now
+        }
+        finally
+        {
+            stream?.Dispose();
+        }
+
         writer = new Thread(WriteQueued) { IsBackground = true, Name = "stdout log writer" };
         writer.Start();
     }

@@ -45,13 +45,16 @@ internal sealed record StoreChoice(string Provider)
 }
 
 /// <summary>Prepares the store before the server accepts requests (hosted services start before Kestrel).</summary>
-internal sealed class StoreInitializer(ISandboxStore store, StoreChoice choice, ILogger<StoreInitializer> logger) : IHostedService
+internal sealed partial class StoreInitializer(ISandboxStore store, StoreChoice choice, ILogger<StoreInitializer> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken);
-        logger.LogInformation("Store ready: {Provider:l}", choice.Provider);
+        LogReady(logger, choice.Provider);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Store ready: {Provider:l}")]
+    private static partial void LogReady(ILogger logger, string provider);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using static SandboxBroker.Api.Storage.Sqlite.SqliteRows;
@@ -49,6 +50,8 @@ internal sealed class SqliteAllocationQueue : IDisposable
         session.Dispose();
     }
 
+    [SuppressMessage("Design", "CA1031:Do not catch general exception types",
+        Justification = "The failure is handed to every caller of the batch; the loop itself must keep serving.")]
     private async Task RunLoopAsync()
     {
         var reader = queue.Reader;
@@ -96,6 +99,8 @@ internal sealed class SqliteAllocationQueue : IDisposable
         }
     }
 
+    [SuppressMessage("Design", "CA1031:Do not catch general exception types",
+        Justification = "A plan's failure is rolled back and handed to its caller; the other plans of the batch commit.")]
     private void RunBatch(List<PendingPlan> batch)
     {
         try
@@ -161,7 +166,7 @@ internal sealed class SqliteAllocationQueue : IDisposable
 
         protected abstract void Cancel();
 
-        protected Exception Translate(Exception error) => error is SqliteException sqlite && IsOutage(sqlite)
+        protected static Exception Translate(Exception error) => error is SqliteException sqlite && IsOutage(sqlite)
             ? new StoreUnavailableException("the SQLite store failed a write", sqlite)
             : error;
     }

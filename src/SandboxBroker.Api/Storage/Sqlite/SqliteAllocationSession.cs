@@ -12,6 +12,9 @@ namespace SandboxBroker.Api.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
 {
+    /// <summary>A window from a random point up (rnd &gt;= r), then the wrap-around below it (rnd &lt; r).</summary>
+    private static readonly string[] WindowHalves = [">=", "<"];
+
     private readonly SqliteCommand readKey;
     private readonly SqliteCommand readSandbox;
     private readonly SqliteCommand[] window;
@@ -40,10 +43,10 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
         readKey = Make(SqliteSchema.ReadKey, "$r", "$k");
         readSandbox = Make(SqliteSchema.ReadSandbox, "$id");
         // A window at a random point of the pool (rnd is random per row), wrapping around at the end.
-        window = [.. new[] { ">=", "<" }.Select(op => Make(
+        window = [.. WindowHalves.Select(op => Make(
             $"SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_candidates WHERE status = 'available' AND rnd {op} $r ORDER BY rnd LIMIT $k",
             "$r", "$k"))];
-        prefixWindow = [.. new[] { ">=", "<" }.Select(op => Make(
+        prefixWindow = [.. WindowHalves.Select(op => Make(
             "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_status_name WHERE status = 'available' AND name >= $p AND name < $pend " +
             $"AND rnd {op} $r ORDER BY rnd LIMIT $k",
             "$p", "$pend", "$r", "$k"))];

@@ -15,10 +15,15 @@ internal sealed partial class SqliteSandboxStore
             await connection.OpenAsync(ct);
             return connection;
         }
-        catch (SqliteException ex)
+        catch (Exception ex)
         {
             await connection.DisposeAsync();
-            throw new StoreUnavailableException("the SQLite store could not be opened", ex);
+            if (ex is SqliteException sqlite)
+            {
+                throw new StoreUnavailableException("the SQLite store could not be opened", sqlite);
+            }
+
+            throw;
         }
     }
 

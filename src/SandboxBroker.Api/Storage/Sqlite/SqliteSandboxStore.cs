@@ -39,17 +39,28 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
 
     public Task InitializeAsync(CancellationToken ct)
     {
-        var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        // WAL: readers do not block the writer; synchronous=NORMAL keeps every committed write across a
-        // process crash (kill -9), only an OS crash may lose the last commits. The writer checkpoints every 4,000
-        // pages (16 MB) rather than 1,000 and keeps up to 32 MB of pages cached: under a burst, checkpoints (page
-        // copies and an fsync, inside a commit) and page re-reads were a third of an allocation's cost.
-        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
-        Execute(connection, "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-32768;");
-        Execute(connection, SqliteSchema.Create);
-        writer = connection;
-        allocations = new SqliteAllocationQueue(connection, writeLock);
+        SqliteConnection? connection = null;
+        try
+        {
+            connection = new SqliteConnection(connectionString);
+            connection.Open();
+            // WAL: readers do not block the writer; synchronous=NORMAL keeps every committed write across a
+            // process crash (kill -9), only an OS crash may lose the last commits. The writer checkpoints every 4,000
+            // pages (16 MB) rather than 1,000 and keeps up to 32 MB of pages cached: under a burst, checkpoints (page
+            // copies and an fsync, inside a commit) and page re-reads were a third of an allocation's cost.
+            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
+            Execute(connection, "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-32768;");
+            Execute(connection, SqliteSchema.Create);
+            writer = connection;
+            allocations = new SqliteAllocationQueue(connection, writeLock);
+            connection = null; // the store owns it now
+        }
+        finally
+        {
+            // A file that cannot be opened or migrated must not leave the connection (and its file handle) behind.
+            connection?.Dispose();
+        }
+
         return Task.CompletedTask;
     }
 

@@ -151,8 +151,10 @@ internal sealed partial class CleanupService(
         {
             return Attempt.CircuitOpen;
         }
-        catch (Exception ex)
+        catch (CspException ex)
         {
+            // Only what the CSP answered (or failed to) counts as an attempt; a bug here ends the pass as an error
+            // instead of burning the sandbox's attempts on its way to deletion_failed.
             return await RecordFailureAsync(sandbox, ex, settings);
         }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using SandboxBroker.Api.Observability;
@@ -106,6 +107,8 @@ internal sealed partial class JobRunner(
     private long LeaseUntil(long now) => now + (long)Math.Ceiling(options.CurrentValue.LeaseDuration.TotalSeconds);
 
     /// <summary>Runs one pass under a run lock already taken: renews it meanwhile, records the outcome, releases it.</summary>
+    [SuppressMessage("Design", "CA1031:Do not catch general exception types",
+        Justification = "Whatever ends a pass is its outcome: recorded, counted and handed to the caller, never lost.")]
     private async Task<PassOutcome<T>> RunLeasedAsync<T>(
         string job, Func<CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, CancellationToken ct)
     {
@@ -170,7 +173,7 @@ internal sealed partial class JobRunner(
             {
                 return;
             }
-            catch (Exception ex)
+            catch (StoreUnavailableException ex)
             {
                 LogRenewFailed(logger, job, ex.Message); // a store blip: the lease still has two thirds to run
             }
@@ -191,7 +194,7 @@ internal sealed partial class JobRunner(
                 Succeeded = verdict.Succeeded,
             }, CancellationToken.None);
         }
-        catch (Exception ex)
+        catch (StoreUnavailableException ex)
         {
             LogCompleteFailed(logger, job, ex.Message); // the lock then expires on its own after Jobs:LeaseDuration
         }

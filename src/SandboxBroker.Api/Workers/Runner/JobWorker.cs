@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace SandboxBroker.Api.Workers.Runner;
 
 /// <summary>
@@ -33,6 +35,8 @@ internal sealed partial class JobWorker<TJob>(TJob job, JobRunner runner, TimePr
     }
 
     /// <summary>One guarded tick; returns the timer period to use next (the current one when the tick failed).</summary>
+    [SuppressMessage("Design", "CA1031:Do not catch general exception types",
+        Justification = "A failed tick is logged and the worker carries on: one bad pass must never stop the host's job.")]
     private async Task<TimeSpan> TickAsync(TimeSpan currentPeriod, CancellationToken ct)
     {
         try
