@@ -168,13 +168,13 @@ public sealed partial class ObservabilityContractTests(BrokerApp app, ITestOutpu
         Assert.True(broken.Count == 0, "links to missing runbook sections: " + string.Join(", ", broken));
     }
 
-    private async Task<Dictionary<string, List<Dictionary<string, string>>>> ScrapeAsync()
+    private async Task<Dictionary<string, List<IReadOnlyDictionary<string, string>>>> ScrapeAsync()
     {
         using var client = app.CreateClient();
         // HTTP request metrics appear once a request was served.
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri(Contract.LivenessPath, UriKind.Relative))).StatusCode);
         var text = await client.GetStringAsync(new Uri(Contract.MetricsPath, UriKind.Relative));
-        var samples = PrometheusText.Parse(text);
+        var samples = PrometheusText.Parse(text).SeriesByName();
         Assert.Contains(samples.Keys, k => ExposedPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal)));
         return samples;
     }

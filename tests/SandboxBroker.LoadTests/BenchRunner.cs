@@ -3,7 +3,6 @@ using System.Globalization;
 using SandboxBroker.LoadTests.Harness;
 using SandboxBroker.LoadTests.Report;
 using SandboxBroker.LoadTests.Scenarios;
-using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.LoadTests;
 

@@ -1,4 +1,3 @@
-using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.GameDay.Infrastructure;
 

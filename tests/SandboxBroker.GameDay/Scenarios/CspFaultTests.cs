@@ -1,6 +1,5 @@
 using System.Text.Json;
 using SandboxBroker.GameDay.Infrastructure;
-using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.GameDay.Scenarios;
 

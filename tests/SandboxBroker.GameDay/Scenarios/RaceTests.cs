@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using SandboxBroker.GameDay.Infrastructure;
-using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.GameDay.Scenarios;
 

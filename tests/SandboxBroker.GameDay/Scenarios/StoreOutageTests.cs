@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using SandboxBroker.GameDay.Infrastructure;
-using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.GameDay.Scenarios;
 

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using System.Net;
-using System.Reflection;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using SandboxBroker.Api.Http;
 using SandboxBroker.Tests.Infrastructure;
@@ -60,23 +61,24 @@ public sealed class RateLimitSettingsTests
     public async Task Buckets_of_requesters_gone_quiet_are_dropped()
     {
         using var limiter = new BrokerRateLimiter(Options.Create(new RateLimitingOptions()));
-        for (var i = 0; i < 1000; i++)
-        {
-            Assert.True(limiter.Check(new RateLimitKey($"track:t:{i}", "t")).Allowed);
-        }
+        var names = ChargeOnce(limiter, 1000);
 
-        Assert.Equal(1000, CallerPartitions(limiter));
+        // Each caller name is a string of its own that, once ChargeOnce has returned, only the limiter can still hold
+        // (as the key of the caller's bucket): every one is reachable while its bucket lives...
+        Assert.Equal(1000, Reachable(names));
 
-        // The framework drops a bucket that has been full (idle) for 10 s; refilling one token takes 20 ms here.
-        var deadline = DateTime.UtcNow.AddSeconds(25);
-        while (CallerPartitions(limiter) > 0 && DateTime.UtcNow < deadline)
+        // ...and collectable once the framework has dropped the bucket: it does so when a bucket has been full (idle)
+        // for 10 s, on its own timer and the real clock (no TimeProvider to fake); one token refills in 20 ms here.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Reachable(names) > 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(500);
         }
 
-        Assert.Equal(0, CallerPartitions(limiter));
-        Assert.True(limiter.Check(new RateLimitKey("track:t:0", "t")).Allowed);   // and comes back fresh when needed
-        Assert.Equal(1, CallerPartitions(limiter));
+        Assert.Equal(0, Reachable(names));
+        var fresh = limiter.Check(new RateLimitKey("track:t:0", "t"));   // and comes back fresh when needed
+        Assert.True(fresh.Allowed);
+        Assert.Equal(new RateLimitingOptions().Burst - 1, fresh.Remaining);
     }
 
     private static List<ValidationResult> Validate(RateLimitingOptions options)
@@ -86,18 +88,26 @@ public sealed class RateLimitSettingsTests
         return results;
     }
 
-    /// <summary>
-    /// How many caller buckets the framework's partitioned limiter holds (its private dictionary: the behaviour under
-    /// test is the framework's idle eviction, which has no public counter).
-    /// </summary>
-    private static int CallerPartitions(BrokerRateLimiter limiter)
+    /// <summary>One request each from <paramref name="count"/> new callers; weak references to their names.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference<string>[] ChargeOnce(BrokerRateLimiter limiter, int count)
     {
-        var callers = typeof(BrokerRateLimiter).GetField("callers", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(limiter)!;
-        var limiters = callers.GetType().GetField("_limiters", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(callers);
-        Assert.True(limiters is System.Collections.ICollection, $"{callers.GetType()} has no _limiters dictionary any more");
-        lock (limiters)
+        var names = new WeakReference<string>[count];
+        for (var i = 0; i < count; i++)
         {
-            return ((System.Collections.ICollection)limiters).Count;
+            var name = string.Concat("track:t:", i.ToString(CultureInfo.InvariantCulture)); // a new string, not interned
+            Assert.True(limiter.Check(new RateLimitKey(name, "t")).Allowed);
+            names[i] = new WeakReference<string>(name);
         }
+
+        return names;
+    }
+
+    private static int Reachable(WeakReference<string>[] names)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return names.Count(n => n.TryGetTarget(out _));
     }
 }

@@ -1,14 +1,20 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using SandboxBroker.Api.Csp;
 using SandboxBroker.Tests.Infrastructure;
+using SandboxBroker.Tests.Workers.Support;
 
 namespace SandboxBroker.Tests.Workers;
 
 /// <summary>A broker host in Csp:Mode=Live against the fake CSP on 127.0.0.1, end to end over HTTP.</summary>
 public sealed class LiveBrokerTests : IAsyncLifetime
 {
+    /// <summary>How long a wait for something the broker does in the background may take on a loaded machine.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
     private FakeCspServer csp = null!;
     private BrokerFactory broker = null!;
 
@@ -136,7 +142,11 @@ public sealed class LiveBrokerTests : IAsyncLifetime
     public async Task Jobs_lists_every_job_with_its_last_run_outcome_duration_next_run_and_lock_holder()
     {
         using var admin = broker.AdminClient();
-        await PostAsync(admin, "/v1/admin/sync", HttpStatusCode.OK);
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var call = Stopwatch.StartNew();
+        var synced = await PostAsync(admin, "/v1/admin/sync", HttpStatusCode.OK);
+        var callMs = call.ElapsedMilliseconds;
+        var after = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         var overview = await admin.GetFromJsonAsync<JsonElement>("/v1/admin/jobs");
 
@@ -146,8 +156,9 @@ public sealed class LiveBrokerTests : IAsyncLifetime
         Assert.Equal(["cleanup", "expiry", "invariants", "stale_purge", "sync"], jobs.Keys.Order(StringComparer.Ordinal));
         var sync = jobs["sync"];
         Assert.Equal("success", sync.GetProperty("last_outcome").GetString());
-        Assert.True(sync.GetProperty("last_run_at").GetInt64() > 0);
-        Assert.True(sync.GetProperty("last_duration_ms").GetInt64() >= 0);
+        Assert.InRange(sync.GetProperty("last_run_at").GetInt64(), before, after); // the pass just run, in epoch seconds
+        // The runner times the whole pass: no less than the sync inside it, no more than the call around it.
+        Assert.InRange(sync.GetProperty("last_duration_ms").GetInt64(), synced.GetProperty("duration_ms").GetInt64(), callMs);
         Assert.Equal(JsonValueKind.Null, sync.GetProperty("lease_holder").ValueKind);
         Assert.False(sync.GetProperty("running").GetBoolean());
         Assert.Equal(JsonValueKind.Null, sync.GetProperty("next_run_at").ValueKind); // workers are off in this host
@@ -157,10 +168,19 @@ public sealed class LiveBrokerTests : IAsyncLifetime
     [Fact]
     public async Task A_cleanup_still_running_after_the_admin_wait_answers_running_and_finishes_in_the_background()
     {
+        // The broker's clock is a fake one that only this test moves: the admin wait (1 s) ends when the test moves
+        // it, and the pass cannot finish before the test moves it past the batch delay (37 min, a due time no other
+        // timer here has) between the two deletions. The lease (1 h, renewed every 20 min) never runs out, and no CSP
+        // call is under way (10 min timeout) while the clock moves.
+        var batchDelay = TimeSpan.FromMinutes(37);
+        var clock = new WatchedClock(new FakeTimeProvider(DateTimeOffset.UtcNow));
         await using var slow = LiveBroker(csp)
             .With("Jobs:AdminWait", "00:00:01")
+            .With("Jobs:LeaseDuration", "01:00:00")
             .With("Jobs:Cleanup:BatchSize", "1")
-            .With("Jobs:Cleanup:BatchDelay", "00:00:02");
+            .With("Jobs:Cleanup:BatchDelay", "00:37:00")
+            .With("Csp:RequestTimeout", "00:10:00")
+            .WithTime(clock);
         using var admin = slow.AdminClient();
         using var track = slow.TrackClient();
         await PostAsync(admin, "/v1/admin/sync", HttpStatusCode.OK);
@@ -172,19 +192,27 @@ public sealed class LiveBrokerTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await track.SendAsync(mark)).StatusCode);
         }
 
-        var running = await PostAsync(admin, "/v1/admin/cleanup", HttpStatusCode.Accepted);
+        var trigger = PostAsync(admin, "/v1/admin/cleanup", HttpStatusCode.Accepted);
+        await clock.WaitForTimerAsync(batchDelay, Patience); // the first deletion is done; the pass waits for the clock
+        Assert.Single(csp.Deletes());
+
+        // Past the admin wait, a second at a time (never near the batch delay): the trigger answers that it still runs.
+        for (var moved = TimeSpan.Zero; !trigger.IsCompleted && moved < TimeSpan.FromMinutes(2); moved += TimeSpan.FromSeconds(1))
+        {
+            clock.Fake.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(trigger, Task.Delay(250));
+        }
+
+        var running = await trigger.WaitAsync(Patience);
         Assert.Equal(("running", "cleanup"), (running.GetProperty("status").GetString(), running.GetProperty("job").GetString()));
         var cleanup = (await admin.GetFromJsonAsync<JsonElement>("/v1/admin/jobs")).GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("name").GetString() == "cleanup");
         Assert.True(cleanup.GetProperty("running").GetBoolean());
         Assert.Equal(running.GetProperty("lease_holder").GetString(), cleanup.GetProperty("lease_holder").GetString());
+        Assert.Single(csp.Deletes());
 
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await admin.GetFromJsonAsync<JsonElement>("/v1/admin/stats")).GetProperty("pending_deletion").GetInt32() > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the background cleanup pass did not finish");
-            await Task.Delay(100);
-        }
-
+        clock.Fake.Advance(batchDelay); // the pass goes on in the background and deletes the second sandbox
+        await EventuallyAsync(async () => (await admin.GetFromJsonAsync<JsonElement>("/v1/admin/stats")).GetProperty("pending_deletion").GetInt32() == 0,
+            "the background cleanup pass did not finish");
         Assert.Equal(2, csp.Deletes().Count);
     }
 
@@ -195,7 +223,7 @@ public sealed class LiveBrokerTests : IAsyncLifetime
         await using var live = LiveBroker(csp).With("Jobs:Enabled", "true");
         using var client = live.AnonymousClient();
 
-        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var deadline = DateTime.UtcNow + Patience;
         HttpResponseMessage ready;
         while ((ready = await client.GetAsync("/readyz")).StatusCode != HttpStatusCode.OK)
         {
@@ -217,6 +245,17 @@ public sealed class LiveBrokerTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, (await track.PostAsync("/v1/admin/cleanup", null)).StatusCode);
         Assert.Empty(csp.Requests);
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds; fails after <see cref="Patience"/>.</summary>
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(100);
+        }
     }
 
     private static async Task<JsonElement> PostAsync(HttpClient client, string path, HttpStatusCode expected)

@@ -36,7 +36,7 @@ public sealed class SyncServiceTests
         Assert.True(result.Guarded);
         Assert.Equal(0, result.MarkedStale);
         Assert.Equal(20, (await h.CountsAsync()).Available);
-        Assert.Contains(h.Logs.At(LogLevel.Warning), l => l.Message.Contains("guard held", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("guard held", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class SyncServiceTests
         Assert.True(result.Guarded);
         Assert.Equal(0, result.MarkedStale);
         Assert.Equal(0, (await h.CountsAsync()).Stale);
-        Assert.Contains(h.Logs.At(LogLevel.Warning), l => l.Message.Contains("15 of 20", StringComparison.Ordinal));
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("15 of 20", StringComparison.Ordinal));
     }
 
     [Fact]

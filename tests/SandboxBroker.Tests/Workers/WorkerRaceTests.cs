@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using SandboxBroker.Api.Allocation;
 using SandboxBroker.Api.Csp;
@@ -10,27 +12,40 @@ using SandboxBroker.Api.Workers.Expiry;
 using SandboxBroker.Api.Workers.Sync;
 using SandboxBroker.Tests.Infrastructure;
 using SandboxBroker.Tests.Workers.Support;
+using Xunit.Abstractions;
 
 namespace SandboxBroker.Tests.Workers;
 
 /// <summary>
 /// The original's sync could revert a fresh allocation to available. Here an allocation burst (with releases and
 /// re-allocations) meets sync, expiry and cleanup running in a tight loop while the clock races ahead (one-minute
-/// labs expire mid-burst): no allocated sandbox may go back to available or stale, and none may have two holders.
+/// labs expire mid-burst; some participants wait for theirs to): no allocated sandbox may go back to available or
+/// stale, and none may have two holders. The racing clock drives the sandboxes' times (claims, expiry, cleanup); the
+/// allocation time budget is counted on the real clock, so the race cannot spend it and every allocation must come
+/// back with a sandbox.
 /// </summary>
-public sealed class WorkerRaceTests
+public sealed class WorkerRaceTests(ITestOutputHelper output)
 {
+    private const int Pool = 240;          // 20 of them vanish upstream; the other 220 exceed the 180 allocations
+    private const int Participants = 60;
+    private const int Rounds = 3;
+    private static readonly string[] Jobs = ["sync", "expiry", "cleanup"];
+
     [Fact]
     public async Task An_allocation_burst_while_sync_expiry_and_cleanup_loop_never_reverts_or_double_allocates_a_sandbox()
     {
-        await using var csp = await FakeCspServer.StartAsync(200);
+        await using var csp = await FakeCspServer.StartAsync(Pool);
         var time = new FakeTimeProvider(WorkerHarness.Start);
         await using var broker = LiveBrokerTests.LiveBroker(csp)
             .With("Broker:LabDuration", "00:01:00")
             .With("Broker:GracePeriod", "00:00:00")
+            .With("Broker:AllocationBudget", "00:00:29") // the largest allowed; on the real clock, see below
             .With("Csp:RequestTimeout", "00:10:00") // ten fake minutes: a few real seconds on the racing clock
             .WithTime(time);
-        var allocation = broker.Get<AllocationService>();
+        // The same service as the broker's, but its budget timer and elapsed time run on the real clock, while the
+        // times it writes (claimed at, expires at) come from the racing one.
+        var wallClock = new RacingWallClock(time);
+        var allocation = ActivatorUtilities.CreateInstance<AllocationService>(broker.Get<IServiceProvider>(), (TimeProvider)wallClock);
         var store = broker.Get<ISandboxStore>();
         await broker.Get<SyncService>().RunOnceAsync(CancellationToken.None);
         csp.Remove(a => a.Name.CompareTo("lab-csp-0020") < 0 && a.AccountType == "sandbox"); // sync stales those still free
@@ -74,72 +89,142 @@ public sealed class WorkerRaceTests
             Task.Run(() => LoopAsync("expiry", () => broker.Get<ExpiryService>().RunOnceAsync(CancellationToken.None))),
             Task.Run(() => LoopAsync("cleanup", () => broker.Get<CleanupService>().RunOnceAsync(CancellationToken.None))));
 
-        var handedOut = new ConcurrentBag<(string Requester, string SandboxId)>();
+        var answers = new ConcurrentQueue<Answer>();
+        var releases = new ConcurrentQueue<(string Requester, string SandboxId, HolderOutcome Outcome)>();
         async Task ParticipantAsync(int i)
         {
             var caller = new TrackCaller($"racer-{i}", $"racer-{i}", "race-lab", null);
-            for (var round = 0; round < 3; round++)
+            string? held = null;
+            var gone = false;
+            for (var round = 0; round < Rounds; round++)
             {
-                var outcome = await allocation.AllocateAsync(caller, time.GetTimestamp(), CancellationToken.None);
-                var s = outcome switch
+                var outcome = await allocation.AllocateAsync(caller, wallClock.GetTimestamp(), CancellationToken.None);
+                answers.Enqueue(new Answer(caller.Requester, round, outcome, held, gone));
+                gone = false;
+                var sandbox = outcome switch
                 {
                     AllocationOutcome.Allocated allocated => allocated.Sandbox,
                     AllocationOutcome.Replayed replayed => replayed.Sandbox,
                     _ => null,
                 };
-                if (s is not null)
+                if (sandbox is null)
                 {
-                    handedOut.Add((caller.Requester, s.SandboxId));
-                    if ((i + round) % 3 == 0)
-                    {
-                        await allocation.MarkForDeletionAsync(s.SandboxId, caller.Requester, CancellationToken.None);
-                    }
+                    continue;
+                }
+
+                held = sandbox.SandboxId;
+                if ((i + round) % 3 == 0)
+                {
+                    var release = await allocation.MarkForDeletionAsync(sandbox.SandboxId, caller.Requester, CancellationToken.None);
+                    releases.Enqueue((caller.Requester, sandbox.SandboxId, release));
+                    gone = true;
+                }
+                else if (round == 0 && i % 2 == 1)
+                {
+                    await ExpiredAsync(store, sandbox.SandboxId); // the lab runs out while the others go on
+                    gone = true;
                 }
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, 60).Select(i => Task.Run(() => ParticipantAsync(i))));
-        var deadline = DateTime.UtcNow.AddSeconds(20); // let each job finish a few passes over the final state too
-        while (new[] { "sync", "expiry", "cleanup" }.Any(job => passes.GetValueOrDefault(job) < 3) && DateTime.UtcNow < deadline)
+        await Task.WhenAll(Enumerable.Range(0, Participants).Select(i => Task.Run(() => ParticipantAsync(i))))
+            .WaitAsync(TimeSpan.FromMinutes(2));
+
+        // Let each job finish two more passes over the final state (bounded; generous for a loaded machine).
+        var afterBurst = Jobs.ToDictionary(job => job, job => passes.GetValueOrDefault(job));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Jobs.Any(job => passes.GetValueOrDefault(job) < afterBurst[job] + 2) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
 
         await stop.CancelAsync();
-        await loops.WaitAsync(TimeSpan.FromSeconds(30));
+        await loops.WaitAsync(TimeSpan.FromSeconds(60));
         await stopClock.CancelAsync();
         await clock;
 
+        output.WriteLine($"{answers.Count(a => a.Outcome is AllocationOutcome.Allocated)} allocated, " +
+            $"{answers.Count(a => a.Outcome is AllocationOutcome.Replayed)} replayed, {releases.Count} released; " +
+            $"passes: {string.Join(", ", Jobs.Select(job => $"{job} {passes.GetValueOrDefault(job)}"))}; fake time {time.GetUtcNow() - WorkerHarness.Start}");
         Assert.Empty(errors);
-        Assert.All(new[] { "sync", "expiry", "cleanup" }, job => Assert.True(passes.GetValueOrDefault(job) >= 3, $"{job} ran {passes.GetValueOrDefault(job)} passes"));
-        Assert.True(handedOut.Count >= 60);
+        Assert.All(Jobs, job => Assert.True(passes.GetValueOrDefault(job) >= afterBurst[job] + 2,
+            $"{job} ran {passes.GetValueOrDefault(job) - afterBurst[job]} passes after the burst"));
 
-        // Never two holders: each sandbox was handed to one participant only.
-        foreach (var group in handedOut.GroupBy(h => h.SandboxId))
-        {
-            Assert.Single(group.Select(h => h.Requester).Distinct());
-        }
+        // Every call got an answer with a sandbox: the pool (220 after the upstream removals) exceeds the 180 calls,
+        // so "no sandboxes" would mean lost ones, and the budget runs on the real clock, so "unavailable" is a failure.
+        Assert.Equal(Participants * Rounds, answers.Count);
+        Assert.All(answers, a => Assert.True(a.Outcome is AllocationOutcome.Allocated or AllocationOutcome.Replayed,
+            $"{a.Requester} round {a.Round}: {a.Outcome}"));
 
-        // Never reverted: every sandbox handed out still names its holder and is in a used state (or a tombstone).
-        foreach (var (requester, sandboxId) in handedOut.Distinct())
+        // A replay hands back what this requester was last given, and never once that was released or expired; a new
+        // sandbox counts as "after release" exactly when the requester had been given one before.
+        Assert.All(answers, a =>
         {
-            var record = await store.GetAsync(sandboxId, CancellationToken.None);
-            Assert.NotNull(record);
-            Assert.Equal(requester, record.AllocatedTo);
-            Assert.Contains(record.Status, new[] { SandboxStatus.Allocated, SandboxStatus.PendingDeletion, SandboxStatus.DeletionFailed, SandboxStatus.Deleted });
-        }
-
-        foreach (var status in new[] { SandboxStatus.Available, SandboxStatus.Stale })
-        {
-            await foreach (var unused in store.ScanByStatusAsync(status, CancellationToken.None))
+            switch (a.Outcome)
             {
-                Assert.Null(unused.AllocatedTo);
+                case AllocationOutcome.Replayed replayed:
+                    Assert.False(a.GoneBefore, $"{a.Requester} round {a.Round}: replayed a sandbox released or expired before");
+                    Assert.Equal(a.HeldBefore, replayed.Sandbox.SandboxId);
+                    break;
+                case AllocationOutcome.Allocated fresh:
+                    Assert.Equal(a.HeldBefore is not null, fresh.AfterRelease);
+                    break;
+            }
+        });
+
+        // Each 201 is a different sandbox: never one sandbox handed out twice, so never two holders.
+        var allocated = answers.Where(a => a.Outcome is AllocationOutcome.Allocated)
+            .Select(a => (a.Requester, ((AllocationOutcome.Allocated)a.Outcome).Sandbox.SandboxId)).ToList();
+        Assert.Equal(allocated.Count, allocated.Select(a => a.SandboxId).Distinct().Count());
+
+        // A holder's release of its own sandbox succeeds, or repeats one that expiry already made, or finds it deleted.
+        Assert.All(releases, r => Assert.True(r.Outcome is HolderOutcome.Ok or HolderOutcome.Repeat or HolderOutcome.NotFound,
+            $"{r.Requester} releasing {r.SandboxId}: {r.Outcome}"));
+
+        // The store agrees record for record: nothing lost, nothing reverted, no holder the answers do not name.
+        var records = new List<Sandbox>();
+        foreach (var status in Enum.GetValues<SandboxStatus>())
+        {
+            await foreach (var record in store.ScanByStatusAsync(status, CancellationToken.None))
+            {
+                records.Add(record);
             }
         }
+
+        var expectedIds = Enumerable.Range(0, Pool).Select(i => FakeCspAccount.Sandbox(i).CspId.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(expectedIds.Order(StringComparer.Ordinal), records.Select(r => r.SandboxId).Order(StringComparer.Ordinal));
+        var held = records.Where(r => r.AllocatedTo is not null).ToList();
+        Assert.Equal(allocated.Count, held.Count); // as many sandboxes carry a holder as there were 201s
+        Assert.Equal(
+            allocated.Select(a => $"{a.SandboxId}:{a.Requester}").Order(StringComparer.Ordinal),
+            held.Select(r => $"{r.SandboxId}:{r.AllocatedTo}").Order(StringComparer.Ordinal));
+        Assert.All(held, r => Assert.Contains(r.Status, new[] { SandboxStatus.Allocated, SandboxStatus.PendingDeletion, SandboxStatus.DeletionFailed, SandboxStatus.Deleted }));
 
         var counts = await store.CountAsync(null, CancellationToken.None);
         Assert.True(counts.Deleted > 0, "cleanup deleted nothing: the race was not exercised");
         Assert.True(counts.Stale > 0, "sync staled nothing: the race was not exercised");
         Assert.Equal(0, (await broker.Get<InvariantChecker>().RunOnceAsync(CancellationToken.None)).Violations);
+    }
+
+    /// <summary>One allocation call: what the participant held, whether that was released or expired since, the answer.</summary>
+    private sealed record Answer(string Requester, int Round, AllocationOutcome Outcome, string? HeldBefore, bool GoneBefore);
+
+    /// <summary>Waits (bounded, on the real clock) until expiry has taken the sandbox out of allocated.</summary>
+    private static async Task ExpiredAsync(ISandboxStore store, string sandboxId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await store.GetAsync(sandboxId, CancellationToken.None))?.Status == SandboxStatus.Allocated)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{sandboxId}: expiry never took the one-minute lab on the racing clock");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>The racing clock's date and time, with the real clock's timers and timestamps.</summary>
+    private sealed class RacingWallClock(FakeTimeProvider racing) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => racing.GetUtcNow();
+
+        public override TimeZoneInfo LocalTimeZone => racing.LocalTimeZone;
     }
 }

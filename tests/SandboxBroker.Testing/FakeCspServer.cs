@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace SandboxBroker.Tests.Infrastructure;
+namespace SandboxBroker.Testing;
 
 /// <summary>
 /// A stand-in for the ENG CSP API on Kestrel, 127.0.0.1, a free port, over real HTTP:

@@ -3,9 +3,14 @@ using System.Reflection;
 using System.Runtime.ExceptionServices;
 using Amazon.DynamoDBv2;
 
-namespace SandboxBroker.Tests.Storage.DynamoDb;
+namespace SandboxBroker.Testing;
 
-/// <summary>An <see cref="IAmazonDynamoDB"/> that forwards every call and counts them by operation.</summary>
+/// <summary>
+/// An <see cref="IAmazonDynamoDB"/> that forwards every call to the real client and counts them by operation.
+/// <see cref="Wrap(IAmazonDynamoDB)"/> also times each call (for <see cref="Summary"/>);
+/// <see cref="Wrap(IAmazonDynamoDB, ConcurrentDictionary{string, long})"/> only counts, into the caller's dictionary
+/// (operation name without "Async": TransactWriteItemsAsync → "TransactWriteItems"), so a benchmark pays nothing more.
+/// </summary>
 public class CountingDynamoDb : DispatchProxy
 {
     private static readonly string[] ConditionalWriteOperations = ["TransactWriteItemsAsync", "UpdateItemAsync", "PutItemAsync", "DeleteItemAsync"];
@@ -13,6 +18,7 @@ public class CountingDynamoDb : DispatchProxy
     private readonly ConcurrentDictionary<string, long> ticks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> maxTicks = new(StringComparer.Ordinal);
     private IAmazonDynamoDB? target;
+    private ConcurrentDictionary<string, long>? operations; // set: count into it only, untimed
 
     public static (IAmazonDynamoDB Client, CountingDynamoDb Counter) Wrap(IAmazonDynamoDB target)
     {
@@ -20,6 +26,16 @@ public class CountingDynamoDb : DispatchProxy
         var counter = (CountingDynamoDb)(object)proxy;
         counter.target = target;
         return (proxy, counter);
+    }
+
+    /// <summary>Counts each operation the client is asked for into <paramref name="counts"/>, untimed.</summary>
+    public static IAmazonDynamoDB Wrap(IAmazonDynamoDB target, ConcurrentDictionary<string, long> counts)
+    {
+        var proxy = Create<IAmazonDynamoDB, CountingDynamoDb>();
+        var counter = (CountingDynamoDb)(object)proxy;
+        counter.target = target;
+        counter.operations = counts;
+        return proxy;
     }
 
     public int this[string operation] => calls.GetValueOrDefault(operation + "Async");
@@ -44,12 +60,20 @@ public class CountingDynamoDb : DispatchProxy
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         ArgumentNullException.ThrowIfNull(targetMethod);
-        calls.AddOrUpdate(targetMethod.Name, 1, (_, n) => n + 1);
+        if (operations is null)
+        {
+            calls.AddOrUpdate(targetMethod.Name, 1, (_, n) => n + 1);
+        }
+        else if (targetMethod.Name.EndsWith("Async", StringComparison.Ordinal))
+        {
+            operations.AddOrUpdate(targetMethod.Name[..^5], 1, (_, n) => n + 1);
+        }
+
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var result = targetMethod.Invoke(target, args);
-            if (result is Task task)
+            if (operations is null && result is Task task)
             {
                 task.ContinueWith(_ =>
                 {

