@@ -217,7 +217,7 @@ public sealed class DynamoDbLocal : IAsyncDisposable
     private async Task WarmUpAsync()
     {
         using var client = CreateClient();
-        var store = new DynamoDbSandboxStore(client, Options("warm_up"), NullLogger<DynamoDbSandboxStore>.Instance);
+        using var store = new DynamoDbSandboxStore(client, Options("warm_up"), NullLogger<DynamoDbSandboxStore>.Instance);
         await store.InitializeAsync(CancellationToken.None);
         await Parallel.ForEachAsync(Enumerable.Range(0, 60), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
         {

@@ -19,7 +19,7 @@ public sealed class TrackApiConcurrencyTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await broker.DisposeAsync();
 
-    private async Task<(HttpStatusCode Status, string? SandboxId)> AllocateAsync(HttpClient client, string requester)
+    private static async Task<(HttpStatusCode Status, string? SandboxId)> AllocateAsync(HttpClient client, string requester)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/allocate");
         request.Headers.Add("X-Instruqt-Sandbox-ID", requester);

@@ -23,7 +23,7 @@ public sealed class SqliteAllocationQueueTests : IDisposable
         var holding = store.RunAllocationAsync((session, ct) =>
         {
             writerBusy.Set();
-            release.Wait(TimeSpan.FromSeconds(30));
+            release.Wait(TimeSpan.FromSeconds(30), CancellationToken.None);
             return ValueTask.FromResult(0);
         }, default);
         Assert.True(writerBusy.Wait(TimeSpan.FromSeconds(30)));
