@@ -222,13 +222,13 @@ public sealed class DynamoDbLocal : IAsyncDisposable
         await Parallel.ForEachAsync(Enumerable.Range(0, 60), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
         {
             var id = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await store.RegisterAsync(new UpstreamSandbox(id, "warm-" + id, "identity/accounts/" + id, 1, null), 1, ct);
+            await store.RegisterAsync(new UpstreamSandbox(id, "warm-" + id, "identity/accounts/" + id, 1, null), 1, TestCause.Setup, ct);
             await store.RunAllocationAsync(async (session, c) =>
             {
                 await session.FindCandidatesAsync(new CandidateQuery(null, 15), c);
                 return await session.TryClaimAsync(new ClaimRequest
                 {
-                    SandboxId = id, Requester = id, IdempotencyKey = id, Now = 1, ExpiresAt = 2, LabDurationHours = 1,
+                    SandboxId = id, Requester = id, IdempotencyKey = id, Now = 1, ExpiresAt = 2, LabDurationHours = 1, Cause = TestCause.Setup,
                 }, c);
             }, ct);
             await store.GetIdempotentSandboxIdAsync(id, id, ct);

@@ -47,24 +47,25 @@ internal static class AdminRepairEndpoints
         return group;
     }
 
-    private static async Task<IResult> ReleaseAsync(string sandboxId, AdminService admin, CancellationToken ct) =>
+    private static async Task<IResult> ReleaseAsync(string sandboxId, AdminService admin, HttpContext context, CancellationToken ct) =>
         AdminInput.CheckId("sandbox id", sandboxId) is { } error
             ? AdminResults.Invalid(error)
-            : AdminResults.ForSandbox(await admin.ReleaseAsync(sandboxId, ct), sandboxId, "release");
+            : AdminResults.ForSandbox(await admin.ReleaseAsync(sandboxId, AdminCause.Of(context), ct), sandboxId, "release");
 
-    private static async Task<IResult> RetryDeletionAsync(string sandboxId, AdminService admin, CancellationToken ct) =>
+    private static async Task<IResult> RetryDeletionAsync(string sandboxId, AdminService admin, HttpContext context, CancellationToken ct) =>
         AdminInput.CheckId("sandbox id", sandboxId) is { } error
             ? AdminResults.Invalid(error)
-            : AdminResults.ForSandbox(await admin.RetryDeletionAsync(sandboxId, ct), sandboxId, "retry-deletion");
+            : AdminResults.ForSandbox(await admin.RetryDeletionAsync(sandboxId, AdminCause.Of(context), ct), sandboxId, "retry-deletion");
 
     private static async Task<IResult> RetryAllAsync(
-        [FromQuery(Name = "dry_run")] string? dryRun, AdminService admin, CancellationToken ct) =>
+        [FromQuery(Name = "dry_run")] string? dryRun, AdminService admin, HttpContext context, CancellationToken ct) =>
         AdminInput.TryParseDryRun(dryRun, out var dry) is { } error
             ? AdminResults.Invalid(error)
-            : AdminResults.ForRetryAll(await admin.RetryAllDeletionsAsync(dry, ct));
+            : AdminResults.ForRetryAll(await admin.RetryAllDeletionsAsync(dry, AdminCause.Of(context), ct));
 
     private static async Task<IResult> BulkDeleteAsync(
-        [FromQuery(Name = "status")] string? status, [FromQuery(Name = "dry_run")] string? dryRun, AdminService admin, CancellationToken ct)
+        [FromQuery(Name = "status")] string? status, [FromQuery(Name = "dry_run")] string? dryRun, AdminService admin, HttpContext context,
+        CancellationToken ct)
     {
         var statusError = AdminInput.TryParseBulkDeleteStatus(status, out var from);
         var dryRunError = AdminInput.TryParseDryRun(dryRun, out var dry);
@@ -73,7 +74,7 @@ internal static class AdminRepairEndpoints
             return AdminResults.Invalid(error);
         }
 
-        return AdminResults.ForBulkDelete(await admin.BulkDeleteAsync(from, dry, ct));
+        return AdminResults.ForBulkDelete(await admin.BulkDeleteAsync(from, dry, AdminCause.Of(context), ct));
     }
 
     private static RouteHandlerBuilder ProducesRepairProblems(this RouteHandlerBuilder builder) => builder

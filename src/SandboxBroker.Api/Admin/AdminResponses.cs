@@ -71,3 +71,6 @@ public sealed record RegisterResponse(int Created, int Skipped, IReadOnlyList<st
 public sealed record RegisterRequest(IReadOnlyList<RegisterItem> Sandboxes);
 
 public sealed record RegisterItem(string SandboxId, string Name, string ExternalId, string? SfdcAccountId);
+
+/// <summary>GET /admin/sandboxes/{id}/history: the record's current status and its events, oldest first.</summary>
+public sealed record HistoryResponse(string SandboxId, string Status, IReadOnlyList<SandboxEvent> Events);

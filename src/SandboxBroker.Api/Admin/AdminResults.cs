@@ -27,6 +27,10 @@ internal static class AdminResults
         _ => Problems.NotFound($"Sandbox {sandboxId} not found."),
     };
 
+    public static IResult ForHistory(SandboxHistory? history, string sandboxId) => history is null
+        ? Problems.NotFound($"Sandbox {sandboxId} not found.")
+        : TypedResults.Ok(new HistoryResponse(history.SandboxId, history.Status.ToWire(), history.Events));
+
     public static IResult ForStats(PoolCounts counts) => TypedResults.Ok(PoolStatsResponse.From(counts));
 
     public static IResult ForBulkDelete(BulkOutcome outcome) => TypedResults.Ok(

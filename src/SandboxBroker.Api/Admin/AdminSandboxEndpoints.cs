@@ -3,7 +3,10 @@ using SandboxBroker.Api.Http;
 
 namespace SandboxBroker.Api.Admin;
 
-/// <summary>Reading the pool and registering sandboxes: GET /sandboxes, GET /sandboxes/{id}, GET /stats, POST /sandboxes.</summary>
+/// <summary>
+/// Reading the pool and registering sandboxes: GET /sandboxes, GET /sandboxes/{id}, GET /sandboxes/{id}/history,
+/// GET /stats, POST /sandboxes.
+/// </summary>
 internal static class AdminSandboxEndpoints
 {
     public static RouteGroupBuilder MapAdminSandboxes(this RouteGroupBuilder group)
@@ -22,6 +25,18 @@ internal static class AdminSandboxEndpoints
             .WithSummary("One sandbox with every field")
             .WithDescription("Includes deletion_retry_count, last_error, next_attempt_at and last_synced. A tombstone (deleted) answers 404.")
             .Produces<AdminSandboxResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesAdminAuthProblems();
+
+        group.MapGet("/sandboxes/{sandboxId}/history", HistoryAsync)
+            .WithName("AdminSandboxHistory")
+            .WithSummary("What happened to one sandbox: its history, oldest first")
+            .WithDescription("Every state change (and the steps that change no state but matter, such as a failed CSP delete " +
+                             "attempt) with {at, from, to, actor, reason, request_id} and, where they apply, requester, track_name, " +
+                             "attempt, error, next_attempt_at. The newest 100 events are kept, for as long as the record, " +
+                             "tombstones included; 404 only when no record exists.")
+            .Produces<HistoryResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesAdminAuthProblems();
@@ -71,6 +86,16 @@ internal static class AdminSandboxEndpoints
         return AdminResults.ForSandbox(await admin.GetAsync(sandboxId, ct), sandboxId, "get");
     }
 
+    private static async Task<IResult> HistoryAsync(string sandboxId, AdminService admin, CancellationToken ct)
+    {
+        if (AdminInput.CheckId("sandbox id", sandboxId) is { } error)
+        {
+            return AdminResults.Invalid(error);
+        }
+
+        return AdminResults.ForHistory(await admin.HistoryAsync(sandboxId, ct), sandboxId);
+    }
+
     private static async Task<IResult> StatsAsync([FromQuery(Name = "name_prefix")] string? namePrefix, AdminService admin, CancellationToken ct)
     {
         if (AdminInput.CheckPrefix(namePrefix) is { } error)
@@ -89,7 +114,7 @@ internal static class AdminSandboxEndpoints
             return AdminResults.ForRefusedBody((RegistrationBodyOutcome.Refused)body);
         }
 
-        return AdminResults.ForRegistration(await admin.RegisterAsync(valid.Sandboxes, ct));
+        return AdminResults.ForRegistration(await admin.RegisterAsync(valid.Sandboxes, AdminCause.Registration(request.HttpContext), ct));
     }
 
     /// <summary>401 without a valid token, 403 with a track token, 429 over the rate limit: on every admin endpoint.</summary>

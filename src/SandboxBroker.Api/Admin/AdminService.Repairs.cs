@@ -7,31 +7,31 @@ namespace SandboxBroker.Api.Admin;
 internal sealed partial class AdminService
 {
     /// <summary>allocated → pending_deletion on behalf of the holder; already pending or failed counts as done.</summary>
-    public async Task<SandboxOutcome> ReleaseAsync(string sandboxId, CancellationToken ct)
+    public async Task<SandboxOutcome> ReleaseAsync(string sandboxId, ChangeCause cause, CancellationToken ct)
     {
         var now = time.NowEpochSeconds();
-        var result = await store.TransitionAsync(Transitions.Release(sandboxId, now, holder: null), ct);
+        var result = await store.TransitionAsync(Transitions.Release(sandboxId, now, holder: null, cause), ct);
         var outcome = ToOutcome(result, SandboxStatus.Allocated, repeatFrom: [SandboxStatus.PendingDeletion, SandboxStatus.DeletionFailed]);
         LogAction(logger, "release", sandboxId, outcome.GetType().Name);
         return outcome;
     }
 
     /// <summary>deletion_failed → pending_deletion with a fresh attempt budget, due now.</summary>
-    public async Task<SandboxOutcome> RetryDeletionAsync(string sandboxId, CancellationToken ct)
+    public async Task<SandboxOutcome> RetryDeletionAsync(string sandboxId, ChangeCause cause, CancellationToken ct)
     {
-        var result = await store.TransitionAsync(Transitions.RetryDeletion(sandboxId, time.NowEpochSeconds()), ct);
+        var result = await store.TransitionAsync(Transitions.RetryDeletion(sandboxId, time.NowEpochSeconds(), cause), ct);
         var outcome = ToOutcome(result, SandboxStatus.DeletionFailed, repeatFrom: []);
         LogAction(logger, "retry-deletion", sandboxId, outcome.GetType().Name);
         return outcome;
     }
 
     /// <summary>Every deletion_failed sandbox → pending_deletion (after a CSP outage exhausted their attempts).</summary>
-    public Task<BulkOutcome> RetryAllDeletionsAsync(bool dryRun, CancellationToken ct) =>
-        BulkAsync("retry-deletion", SandboxStatus.DeletionFailed, dryRun, Transitions.RetryDeletion, ct);
+    public Task<BulkOutcome> RetryAllDeletionsAsync(bool dryRun, ChangeCause cause, CancellationToken ct) =>
+        BulkAsync("retry-deletion", SandboxStatus.DeletionFailed, dryRun, (id, now) => Transitions.RetryDeletion(id, now, cause), ct);
 
     /// <summary>Tombstones every sandbox in <paramref name="from"/> (stale or deletion_failed); never calls the CSP.</summary>
-    public Task<BulkOutcome> BulkDeleteAsync(SandboxStatus from, bool dryRun, CancellationToken ct) =>
-        BulkAsync("bulk-delete", from, dryRun, (id, now) => Transitions.Tombstone(id, from, now), ct);
+    public Task<BulkOutcome> BulkDeleteAsync(SandboxStatus from, bool dryRun, ChangeCause cause, CancellationToken ct) =>
+        BulkAsync("bulk-delete", from, dryRun, (id, now) => Transitions.Tombstone(id, from, now, cause), ct);
 
     private async Task<BulkOutcome> BulkAsync(
         string action, SandboxStatus from, bool dryRun, Func<string, long, StateChange> change, CancellationToken ct)

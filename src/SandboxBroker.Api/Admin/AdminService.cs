@@ -52,6 +52,9 @@ internal sealed partial class AdminService(ISandboxStore store, AdminCursor curs
         return sandbox is null || sandbox.IsTombstone ? new SandboxOutcome.NotFound() : new SandboxOutcome.Ok(sandbox);
     }
 
+    /// <summary>The sandbox's history, tombstones included; null only when no record exists.</summary>
+    public Task<SandboxHistory?> HistoryAsync(string sandboxId, CancellationToken ct) => store.GetHistoryAsync(sandboxId, ct);
+
     /// <summary>Exact counts from the store (read-your-writes, never a full-table scan).</summary>
     public Task<PoolCounts> StatsAsync(string? namePrefix, CancellationToken ct) => store.CountAsync(namePrefix, ct);
 
@@ -59,7 +62,7 @@ internal sealed partial class AdminService(ISandboxStore store, AdminCursor curs
     /// Registers each sandbox as available when no record with its id exists. An existing record in any state,
     /// tombstones included, is never touched: a used sandbox must never reach a second participant.
     /// </summary>
-    public async Task<RegistrationOutcome> RegisterAsync(IReadOnlyList<UpstreamSandbox> sandboxes, CancellationToken ct)
+    public async Task<RegistrationOutcome> RegisterAsync(IReadOnlyList<UpstreamSandbox> sandboxes, ChangeCause cause, CancellationToken ct)
     {
         var now = time.NowEpochSeconds();
         var created = 0;
@@ -68,7 +71,7 @@ internal sealed partial class AdminService(ISandboxStore store, AdminCursor curs
         await Parallel.ForEachAsync(sandboxes, parallel, async (sandbox, token) =>
         {
             var stamped = sandbox.CreatedAt > 0 ? sandbox : sandbox with { CreatedAt = now };
-            if (await store.RegisterAsync(stamped, now, token))
+            if (await store.RegisterAsync(stamped, now, cause, token))
             {
                 Interlocked.Increment(ref created);
             }

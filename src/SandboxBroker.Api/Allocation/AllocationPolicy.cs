@@ -109,6 +109,7 @@ internal sealed class AllocationPolicy(
             ExpiresAt = now + (long)settings.LabDuration.TotalSeconds,
             LabDurationHours = settings.LabDuration.TotalHours,
             ReplacesSandboxId = replaces,
+            Cause = caller.Cause,
         };
     }
 

@@ -62,9 +62,11 @@ internal sealed partial class AllocationService(
     }
 
     /// <summary>allocated → pending_deletion by the holder; a repeat (already pending or failed) is still fine.</summary>
-    public async Task<HolderOutcome> MarkForDeletionAsync(string sandboxId, string requester, CancellationToken ct)
+    public async Task<HolderOutcome> MarkForDeletionAsync(string sandboxId, TrackCaller caller, CancellationToken ct)
     {
-        var change = Transitions.Release(sandboxId, time.NowEpochSeconds(), holder: requester);
+        ArgumentNullException.ThrowIfNull(caller);
+        var requester = caller.Requester;
+        var change = Transitions.Release(sandboxId, time.NowEpochSeconds(), holder: requester, caller.Cause);
         var result = await store.TransitionAsync(change, ct);
         HolderOutcome outcome = result switch
         {

@@ -54,7 +54,7 @@ internal static class TrackApi
         HttpContext context, AllocationService allocation, TimeProvider time, IOptions<BrokerOptions> options, Serilog.IDiagnosticContext diagnostics)
     {
         var started = time.GetTimestamp();
-        if (!TrackCallers.TryRead(context.Request, out var caller, out var problem))
+        if (!TrackCallers.TryRead(context, out var caller, out var problem))
         {
             return problem!;
         }
@@ -92,7 +92,7 @@ internal static class TrackApi
         }
 
         return TrackResults.ForMark(
-            await allocation.MarkForDeletionAsync(sandboxId, caller.Requester, context.RequestAborted), sandboxId);
+            await allocation.MarkForDeletionAsync(sandboxId, caller, context.RequestAborted), sandboxId);
     }
 
     private static bool TryReadCaller(HttpContext context, string sandboxId, out TrackCaller caller, out IResult? problem)
@@ -104,6 +104,6 @@ internal static class TrackApi
             return false;
         }
 
-        return TrackCallers.TryRead(context.Request, out caller, out problem);
+        return TrackCallers.TryRead(context, out caller, out problem);
     }
 }

@@ -1,16 +1,29 @@
 using SandboxBroker.Api.Http;
+using SandboxBroker.Api.Sandboxes;
 
 namespace SandboxBroker.Api.Allocation;
 
 /// <summary>The caller of a track endpoint: the participant, its idempotency key, its lab and sub-pool.</summary>
-public sealed record TrackCaller(string Requester, string IdempotencyKey, string? TrackName, string? NamePrefix);
+public sealed record TrackCaller(string Requester, string IdempotencyKey, string? TrackName, string? NamePrefix)
+{
+    /// <summary>The token's actor name (track:&lt;token name&gt;), for history.</summary>
+    public string Actor { get; init; } = BrokerRoles.Track;
+
+    /// <summary>The request's X-Request-ID, for history.</summary>
+    public string? RequestId { get; init; }
+
+    /// <summary>What a history event of this caller's change says about it.</summary>
+    public ChangeCause Cause => new(Actor, RequestId) { Requester = Requester, TrackName = TrackName };
+}
 
 /// <summary>Reads and validates <see cref="TrackCaller"/> from the track headers.</summary>
 public static class TrackCallers
 {
     /// <summary>Returns a 400 problem when the requester is missing or any header is malformed.</summary>
-    public static bool TryRead(HttpRequest request, out TrackCaller caller, out IResult? problem)
+    public static bool TryRead(HttpContext context, out TrackCaller caller, out IResult? problem)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        var request = context.Request;
         caller = null!;
         problem = null;
         var requester = TrackHeaders.RequesterOf(request);
@@ -32,7 +45,11 @@ public static class TrackCallers
             return false;
         }
 
-        caller = new TrackCaller(requester, key, trackName, prefix);
+        caller = new TrackCaller(requester, key, trackName, prefix)
+        {
+            Actor = BrokerRoles.ActorOf(context.User),
+            RequestId = context.TraceIdentifier,
+        };
         return true;
     }
 

@@ -17,6 +17,20 @@ public static class BrokerRoles
     public const string AdminPolicy = "admin";
     /// <summary>Claim with a short, non-reversible id of the token: a rate-limit partition that never logs the secret.</summary>
     public const string TokenIdClaim = "token_id";
+
+    /// <summary>
+    /// Claim with the token's name: list-form tokens are named by role and position (track-1, track-2, admin-1 ...).
+    /// Names, never secrets, go into history, logs and admin views.
+    /// </summary>
+    public const string TokenNameClaim = "token_name";
+
+    /// <summary>The actor a history event names for this request: "track:track-1", "admin:admin-1".</summary>
+    public static string ActorOf(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var role = user.IsInRole(Admin) ? Admin : Track;
+        return role + ":" + (user.FindFirst(TokenNameClaim)?.Value ?? role);
+    }
 }
 
 /// <summary>
@@ -48,9 +62,9 @@ internal sealed class TokenAuthenticationHandler(
 
         var presented = Digest(header.AsSpan(7).Trim());
         var options = brokerOptions.CurrentValue;
-        var role = Matches(presented, options.AdminTokens) ? BrokerRoles.Admin
-            : Matches(presented, options.TrackTokens) ? BrokerRoles.Track
-            : null;
+        var admin = IndexOf(presented, options.AdminTokens);
+        var track = IndexOf(presented, options.TrackTokens);
+        var (role, index) = admin >= 0 ? (BrokerRoles.Admin, admin) : track >= 0 ? (BrokerRoles.Track, track) : (null, -1);
         if (role is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("unknown token"));
@@ -60,6 +74,7 @@ internal sealed class TokenAuthenticationHandler(
         {
             new Claim(ClaimTypes.Role, role),
             new Claim(BrokerRoles.TokenIdClaim, Convert.ToHexString(presented, 0, 8)),
+            new Claim(BrokerRoles.TokenNameClaim, $"{role}-{index + 1}"),
         };
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
@@ -83,13 +98,17 @@ internal sealed class TokenAuthenticationHandler(
         return SHA256.HashData(utf8[..length]);
     }
 
-    private static bool Matches(byte[] presented, List<string> tokens)
+    /// <summary>The position of the matching token in the list, or -1.</summary>
+    private static int IndexOf(byte[] presented, List<string> tokens)
     {
         // Check every token, so the time taken does not depend on which one matched.
-        var match = false;
-        foreach (var token in tokens)
+        var match = -1;
+        for (var i = 0; i < tokens.Count; i++)
         {
-            match |= CryptographicOperations.FixedTimeEquals(presented, Digest(token));
+            if (CryptographicOperations.FixedTimeEquals(presented, Digest(tokens[i])) && match < 0)
+            {
+                match = i;
+            }
         }
 
         return match;

@@ -116,6 +116,7 @@ public sealed partial class InvariantChecker(
         await CheckReplayFindsSandboxAsync(allocated, doubled, findings, ct);
         await CheckHolderRecordedAsync([.. walk[SandboxStatus.PendingDeletion], .. walk[SandboxStatus.DeletionFailed]], findings, ct);
         await CheckUnallocatedUnheldAsync([.. walk[SandboxStatus.Available], .. walk[SandboxStatus.Stale]], findings, ct);
+        await CheckHistoriesReplayAsync(findings, ct);
 
         return findings.ToReport(
             walk.ToDictionary(w => w.Key.ToWire(), w => (long)w.Value.Count, StringComparer.Ordinal),
@@ -346,6 +347,43 @@ public sealed partial class InvariantChecker(
         }
     }
 
+    // ---- histories --------------------------------------------------------------------------------------------
+
+    private async Task CheckHistoriesReplayAsync(Findings findings, CancellationToken ct)
+    {
+        var examined = 0;
+        foreach (var status in LiveStates)
+        {
+            await foreach (var history in store.ScanHistoriesAsync(status, ct))
+            {
+                examined++;
+                if (Gap(history) is { } gap)
+                {
+                    findings.Violation(InvariantChecks.HistoryReplays, history.SandboxId, gap);
+                }
+            }
+        }
+
+        findings.Examined(InvariantChecks.HistoryReplays, examined);
+    }
+
+    /// <summary>Where a history does not replay to its state, or null. Records from before histories existed have none.</summary>
+    internal static string? Gap(SandboxHistory history)
+    {
+        var events = history.Events;
+        for (var i = 1; i < events.Count; i++)
+        {
+            if (!string.Equals(events[i].From, events[i - 1].To, StringComparison.Ordinal))
+            {
+                return $"history event {i} starts from {events[i].From ?? "nothing"} but event {i - 1} ended in {events[i - 1].To}";
+            }
+        }
+
+        return events.Count > 0 && events[^1].To != history.Status.ToWire()
+            ? $"history ends in {events[^1].To} but the sandbox is {history.Status.ToWire()}"
+            : null;
+    }
+
     public void Dispose()
     {
         disposed.Cancel();
@@ -369,6 +407,7 @@ public sealed partial class InvariantChecker(
             [InvariantChecks.HolderRecorded] = "every pending_deletion and deletion_failed sandbox still records its holder",
             [InvariantChecks.UnallocatedUnheld] = "no available or stale sandbox carries a holder",
             [InvariantChecks.CountsConsistent] = "the store's count of each state equals a walk of that state",
+            [InvariantChecks.HistoryReplays] = "every sandbox's history replays to its state: each event starts where the previous one ended, the last ends in the current state",
         };
 
         private readonly Lock sync = new();

@@ -61,4 +61,10 @@ public static class InvariantChecks
 
     /// <summary>The store's counts per state equal what a walk of each state finds.</summary>
     public const string CountsConsistent = "counts_consistent";
+
+    /// <summary>
+    /// Every sandbox's history replays to its state: each event starts where the one before ended, and the last ends in
+    /// the current state (a change and its event are one write, so one read always sees both or neither).
+    /// </summary>
+    public const string HistoryReplays = "history_replays";
 }

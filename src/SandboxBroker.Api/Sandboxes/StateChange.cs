@@ -4,7 +4,8 @@ namespace SandboxBroker.Api.Sandboxes;
 /// A conditional transition. Conditions: the record exists, is in <see cref="From"/>, and (when set) is held by
 /// <see cref="RequireHolder"/> and has <see cref="RequireRetryCount"/> attempts. Set fields are written, null
 /// fields are left as they are; <see cref="ClearLastError"/> and <see cref="ClearNextAttempt"/> remove them.
-/// updated_at is always set to <see cref="Now"/>.
+/// updated_at is always set to <see cref="Now"/>. When it applies, <see cref="SandboxEvent.Of"/> of it is appended to
+/// the sandbox's history in the same write; <see cref="From"/> = <see cref="To"/> records a step without a state change.
 /// </summary>
 public sealed record StateChange
 {
@@ -12,6 +13,9 @@ public sealed record StateChange
     public required SandboxStatus From { get; init; }
     public required SandboxStatus To { get; init; }
     public required long Now { get; init; }
+
+    /// <summary>Who or what makes the change: its history event's actor, request id and reason.</summary>
+    public required ChangeCause Cause { get; init; }
 
     public string? RequireHolder { get; init; }
     public int? RequireRetryCount { get; init; }

@@ -11,24 +11,26 @@ public static class Transitions
     /// allocated → pending_deletion, due for deletion now: the holder's mark-for-deletion, an admin release or
     /// auto-expiry. <paramref name="holder"/>: the write holds only while this requester still holds it (null: anyone).
     /// </summary>
-    public static StateChange Release(string sandboxId, long now, string? holder) => new()
+    public static StateChange Release(string sandboxId, long now, string? holder, ChangeCause cause) => new()
     {
         SandboxId = sandboxId,
         From = SandboxStatus.Allocated,
         To = SandboxStatus.PendingDeletion,
         Now = now,
+        Cause = cause,
         RequireHolder = holder,
         DeletionRequestedAt = now,
         NextAttemptAt = now,
     };
 
     /// <summary>pending_deletion → deleted once the CSP confirmed the delete (2xx or 404): the tombstone.</summary>
-    public static StateChange Deleted(string sandboxId, long now) => new()
+    public static StateChange Deleted(string sandboxId, long now, ChangeCause cause) => new()
     {
         SandboxId = sandboxId,
         From = SandboxStatus.PendingDeletion,
         To = SandboxStatus.Deleted,
         Now = now,
+        Cause = cause,
         DeletedAt = now,
         ClearNextAttempt = true,
         ClearLastError = true,
@@ -38,7 +40,8 @@ public static class Transitions
     /// A failed delete attempt, counted on the attempt count that was read (so two passes never count one attempt
     /// twice): still pending with the error and the next attempt time, or deletion_failed once attempts are exhausted.
     /// </summary>
-    public static StateChange DeleteAttemptFailed(Sandbox sandbox, long now, string error, int maxAttempts, TimeSpan backoff)
+    public static StateChange DeleteAttemptFailed(
+        Sandbox sandbox, long now, string error, int maxAttempts, TimeSpan backoff, ChangeCause cause)
     {
         ArgumentNullException.ThrowIfNull(sandbox);
         var attempt = sandbox.DeletionRetryCount + 1;
@@ -49,6 +52,7 @@ public static class Transitions
             From = SandboxStatus.PendingDeletion,
             To = exhausted ? SandboxStatus.DeletionFailed : SandboxStatus.PendingDeletion,
             Now = now,
+            Cause = cause,
             RequireRetryCount = sandbox.DeletionRetryCount,
             DeletionRetryCount = attempt,
             LastError = error,
@@ -58,12 +62,13 @@ public static class Transitions
     }
 
     /// <summary>deletion_failed → pending_deletion with a fresh attempt budget, due now (an operator's retry).</summary>
-    public static StateChange RetryDeletion(string sandboxId, long now) => new()
+    public static StateChange RetryDeletion(string sandboxId, long now, ChangeCause cause) => new()
     {
         SandboxId = sandboxId,
         From = SandboxStatus.DeletionFailed,
         To = SandboxStatus.PendingDeletion,
         Now = now,
+        Cause = cause,
         DeletionRetryCount = 0,
         ClearLastError = true,
         NextAttemptAt = now,
@@ -73,21 +78,49 @@ public static class Transitions
     /// stale or deletion_failed → deleted without calling the CSP: an operator's bulk delete (after removing the
     /// account upstream by hand) or the stale purge.
     /// </summary>
-    public static StateChange Tombstone(string sandboxId, SandboxStatus from, long now) => new()
+    public static StateChange Tombstone(string sandboxId, SandboxStatus from, long now, ChangeCause cause) => new()
     {
         SandboxId = sandboxId,
         From = from,
         To = SandboxStatus.Deleted,
         Now = now,
+        Cause = cause,
         DeletedAt = now,
     };
 
+    /// <summary>
+    /// A step that changes no state but belongs in the sandbox's history (e.g. a lease extension): written only while
+    /// the sandbox is in <paramref name="status"/>.
+    /// </summary>
+    public static StateChange Note(string sandboxId, SandboxStatus status, long now, ChangeCause cause) => new()
+    {
+        SandboxId = sandboxId,
+        From = status,
+        To = status,
+        Now = now,
+        Cause = cause,
+    };
+
+    /// <summary>
+    /// stale → available: sync sees it upstream again. The store performs it within sync's upsert (which also refreshes
+    /// the upstream fields); this describes its history event.
+    /// </summary>
+    public static StateChange Revive(string sandboxId, long now, ChangeCause cause) => new()
+    {
+        SandboxId = sandboxId,
+        From = SandboxStatus.Stale,
+        To = SandboxStatus.Available,
+        Now = now,
+        Cause = cause,
+    };
+
     /// <summary>available → stale: sync no longer sees it upstream.</summary>
-    public static StateChange MarkStale(string sandboxId, long now) => new()
+    public static StateChange MarkStale(string sandboxId, long now, ChangeCause cause) => new()
     {
         SandboxId = sandboxId,
         From = SandboxStatus.Available,
         To = SandboxStatus.Stale,
         Now = now,
+        Cause = cause,
     };
 }

@@ -21,6 +21,9 @@ public interface ISandboxStore : ISandboxRecords
     /// <summary>Strongly consistent read of one sandbox, tombstones included; null when there is no record.</summary>
     Task<Sandbox?> GetAsync(string sandboxId, CancellationToken ct);
 
+    /// <summary>A sandbox's history, oldest first, tombstones included; null when there is no record.</summary>
+    Task<SandboxHistory?> GetHistoryAsync(string sandboxId, CancellationToken ct);
+
     /// <summary>The sandbox id recorded for (requester, idempotency key), or null (consistent read; the invariant checks).</summary>
     Task<string?> GetIdempotentSandboxIdAsync(string requester, string idempotencyKey, CancellationToken ct);
 
@@ -40,11 +43,15 @@ public interface ISandboxStore : ISandboxRecords
     /// <summary>
     /// Sync's write for one sandbox seen upstream: absent → available (created); stale → available (revived);
     /// available → refreshed (name, external id, sfdc id, last_synced); every other state and every tombstone untouched.
+    /// Created and revived records get a history event of <paramref name="cause"/>; a refresh changes no state and gets none.
     /// </summary>
-    Task<UpsertOutcome> UpsertFromUpstreamAsync(UpstreamSandbox sandbox, long now, CancellationToken ct);
+    Task<UpsertOutcome> UpsertFromUpstreamAsync(UpstreamSandbox sandbox, long now, ChangeCause cause, CancellationToken ct);
 
-    /// <summary>Registers a sandbox as available only when no record with its id exists (any state, tombstones too).</summary>
-    Task<bool> RegisterAsync(UpstreamSandbox sandbox, long now, CancellationToken ct);
+    /// <summary>
+    /// Registers a sandbox as available only when no record with its id exists (any state, tombstones too), its history
+    /// starting with the creation event of <paramref name="cause"/>.
+    /// </summary>
+    Task<bool> RegisterAsync(UpstreamSandbox sandbox, long now, ChangeCause cause, CancellationToken ct);
 
     /// <summary>Removes a tombstone record for good (only when it is still a tombstone).</summary>
     Task<bool> PurgeTombstoneAsync(string sandboxId, CancellationToken ct);
@@ -58,6 +65,9 @@ public interface ISandboxStore : ISandboxRecords
     /// Other item types (idempotency, lease, counter items) never appear.
     /// </summary>
     Task<SandboxPage> ListAsync(SandboxQuery query, CancellationToken ct);
+
+    /// <summary>The history of every sandbox in one state (the invariant checks replay them); pages internally.</summary>
+    IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, CancellationToken ct);
 
     /// <summary>Exact counts per state at the time of the call, without reading the whole table.</summary>
     Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct);

@@ -6,6 +6,9 @@ namespace SandboxBroker.Api.Storage;
 
 internal static class StorageExtensions
 {
+    /// <summary>DI key of the store implementation the provider registered (wrapped by <see cref="TransitionLoggingStore"/>).</summary>
+    public const string ChosenStore = "chosen-store";
+
     /// <summary>Registers the one <see cref="ISandboxStore"/> chosen by <see cref="StoreSelection"/>; answers which one.</summary>
     public static StoreChoice AddStorage(this IHostApplicationBuilder builder)
     {
@@ -22,7 +25,7 @@ internal static class StorageExtensions
         }
         else
         {
-            builder.Services.AddSingleton<ISandboxStore>(sp =>
+            builder.Services.AddSingleton(sp =>
             {
                 var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
                 var path = Path.IsPathRooted(options.Sqlite.Path)
@@ -30,7 +33,12 @@ internal static class StorageExtensions
                     : Path.Combine(sp.GetRequiredService<IHostEnvironment>().ContentRootPath, options.Sqlite.Path);
                 return new SqliteSandboxStore(path);
             });
+            builder.Services.AddKeyedSingleton<ISandboxStore>(ChosenStore, (sp, _) => sp.GetRequiredService<SqliteSandboxStore>());
         }
+
+        // Everyone else sees the chosen store through the transition log.
+        builder.Services.AddSingleton<ISandboxStore>(sp => new TransitionLoggingStore(
+            sp.GetRequiredKeyedService<ISandboxStore>(ChosenStore), sp.GetRequiredService<ILogger<TransitionLoggingStore>>()));
 
         builder.Services.AddSingleton<ISandboxRecords>(sp => sp.GetRequiredService<ISandboxStore>());
         builder.Services.AddHostedService<StoreInitializer>();

@@ -13,6 +13,22 @@ public sealed record ClaimRequest
     public required double LabDurationHours { get; init; }
     /// <summary>Null: the idempotency record must not exist. Otherwise it must still name this (released) sandbox.</summary>
     public string? ReplacesSandboxId { get; init; }
+
+    /// <summary>The track request's actor and request id, for the history event the claim writes.</summary>
+    public required ChangeCause Cause { get; init; }
+
+    /// <summary>The history event a successful claim appends (available → allocated).</summary>
+    public SandboxEvent Event() => new()
+    {
+        At = Now,
+        From = SandboxStatusNames.Available,
+        To = SandboxStatusNames.Allocated,
+        Actor = Cause.Actor,
+        Reason = Cause.Reason,
+        RequestId = Cause.RequestId,
+        Requester = Requester,
+        TrackName = TrackName,
+    };
 }
 
 public abstract record ClaimResult

@@ -13,6 +13,7 @@ internal sealed class InMemoryStore : ISandboxStore
 {
     private readonly Dictionary<string, Sandbox> sandboxes = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), string> idempotency = [];
+    private readonly Dictionary<string, List<SandboxEvent>> histories = new(StringComparer.Ordinal);
     private int scans;
 
     /// <summary>Added to the real count of a state (a store whose counter drifted).</summary>
@@ -39,6 +40,40 @@ internal sealed class InMemoryStore : ISandboxStore
             {
                 idempotency[(holder, key)] = sandbox.SandboxId;
             }
+        }
+    }
+
+    /// <summary>Sets a sandbox's history (a record without one has none, as records from before histories).</summary>
+    public void SetHistory(string sandboxId, params SandboxEvent[] events)
+    {
+        lock (sandboxes)
+        {
+            histories[sandboxId] = [.. events];
+        }
+    }
+
+    public Task<SandboxHistory?> GetHistoryAsync(string sandboxId, CancellationToken ct)
+    {
+        Fail();
+        lock (sandboxes)
+        {
+            return Task.FromResult(sandboxes.TryGetValue(sandboxId, out var sandbox)
+                ? new SandboxHistory(sandboxId, sandbox.Status, histories.GetValueOrDefault(sandboxId) ?? [])
+                : null);
+        }
+    }
+
+    public async IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var sandbox in ScanByStatusAsync(status, ct))
+        {
+            SandboxHistory history;
+            lock (sandboxes)
+            {
+                history = new SandboxHistory(sandbox.SandboxId, status, histories.GetValueOrDefault(sandbox.SandboxId) ?? []);
+            }
+
+            yield return history;
         }
     }
 
@@ -131,9 +166,9 @@ internal sealed class InMemoryStore : ISandboxStore
 
     public Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct) => throw new NotSupportedException();
 
-    public Task<UpsertOutcome> UpsertFromUpstreamAsync(UpstreamSandbox sandbox, long now, CancellationToken ct) => throw new NotSupportedException();
+    public Task<UpsertOutcome> UpsertFromUpstreamAsync(UpstreamSandbox sandbox, long now, ChangeCause cause, CancellationToken ct) => throw new NotSupportedException();
 
-    public Task<bool> RegisterAsync(UpstreamSandbox sandbox, long now, CancellationToken ct) => throw new NotSupportedException();
+    public Task<bool> RegisterAsync(UpstreamSandbox sandbox, long now, ChangeCause cause, CancellationToken ct) => throw new NotSupportedException();
 
     public Task<bool> PurgeTombstoneAsync(string sandboxId, CancellationToken ct) => throw new NotSupportedException();
 

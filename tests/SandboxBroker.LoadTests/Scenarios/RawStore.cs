@@ -56,7 +56,7 @@ public static class RawStore
             async (n, c) =>
             {
                 var id = $"{tag}-{n.ToString("D6", CultureInfo.InvariantCulture)}";
-                await store.RegisterAsync(new UpstreamSandbox(id, "bench-" + id, "identity/accounts/" + id, 0, "sfdc-" + id), 1_700_000_000, c);
+                await store.RegisterAsync(new UpstreamSandbox(id, "bench-" + id, "identity/accounts/" + id, 0, "sfdc-" + id), 1_700_000_000, TestCause.Setup, c);
             });
 
         var metrics = new BrokerMetrics();

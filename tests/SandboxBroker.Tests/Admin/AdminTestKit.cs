@@ -115,7 +115,7 @@ internal static class AdminTestKit
     public static async Task<Sandbox> MoveAsync(BrokerFactory broker, string id, SandboxStatus from, SandboxStatus to, string? lastError = null)
     {
         var change = new StateChange
-        {
+        { Cause = TestCause.Setup,
             SandboxId = id,
             From = from,
             To = to,

@@ -29,6 +29,9 @@ public sealed class DynamoDbAdminListingTests(DynamoDbLocalFixture dynamo) : Adm
     }
 
     [Fact]
-    public void The_host_runs_on_the_DynamoDB_store() =>
-        Assert.IsType<DynamoDbSandboxStore>(Broker.Get<ISandboxStore>());
+    public void The_host_runs_on_the_DynamoDB_store()
+    {
+        Assert.Equal(StorageOptions.DynamoDbProvider, Broker.Get<StoreChoice>().Provider);
+        Assert.NotNull(Broker.Get<DynamoDbSandboxStore>());
+    }
 }

@@ -82,6 +82,7 @@ public sealed class SqliteAllocationQueueTests : IDisposable
     private static ClaimRequest Claim(string sandboxId, string requester) => new()
     {
         SandboxId = sandboxId,
+        Cause = TestCause.Setup,
         Requester = requester,
         IdempotencyKey = requester,
         Now = 1_800_000_000,
@@ -98,7 +99,7 @@ public sealed class SqliteAllocationQueueTests : IDisposable
         for (var i = 1; i <= sandboxes; i++)
         {
             var id = i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture);
-            await store.RegisterAsync(new UpstreamSandbox(id, "general-" + id, "identity/accounts/" + id, 1, null), 1, default);
+            await store.RegisterAsync(new UpstreamSandbox(id, "general-" + id, "identity/accounts/" + id, 1, null), 1, TestCause.Setup, default);
         }
 
         return store;

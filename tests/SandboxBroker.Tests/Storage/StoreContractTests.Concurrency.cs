@@ -74,7 +74,7 @@ public abstract partial class StoreContractTests
         var caller = new TrackCaller("alice", "alice", null, null);
         var first = Assert.IsType<AllocationOutcome.Allocated>(await service.AllocateAsync(caller, TimeProvider.System.GetTimestamp(), default));
         Assert.False(first.AfterRelease);
-        Assert.IsType<HolderOutcome.Ok>(await service.MarkForDeletionAsync(first.Sandbox.SandboxId, "alice", default));
+        Assert.IsType<HolderOutcome.Ok>(await service.MarkForDeletionAsync(first.Sandbox.SandboxId, caller, default));
         var second = Assert.IsType<AllocationOutcome.Allocated>(await service.AllocateAsync(caller, TimeProvider.System.GetTimestamp(), default));
         Assert.True(second.AfterRelease);
         Assert.NotEqual(first.Sandbox.SandboxId, second.Sandbox.SandboxId);
@@ -86,8 +86,8 @@ public abstract partial class StoreContractTests
     public async Task Allocation_with_a_prefix_takes_only_matching_sandboxes()
     {
         var store = await WithSandboxesAsync(await CreateStoreAsync(), 40, "other");
-        await store.RegisterAsync(Upstream("m1", "lab-x-1"), Now, default);
-        await store.RegisterAsync(Upstream("m2", "lab-x-2"), Now, default);
+        await store.RegisterAsync(Upstream("m1", "lab-x-1"), Now, TestCause.Setup, default);
+        await store.RegisterAsync(Upstream("m2", "lab-x-2"), Now, TestCause.Setup, default);
         var service = NewAllocationService(store);
         var got = new List<string>();
         for (var i = 0; i < 2; i++)

@@ -38,7 +38,7 @@ public abstract partial class StoreContractTests
     public async Task A_name_prefix_finds_its_sandbox_wherever_it_sits_in_the_pool()
     {
         var store = await WithSandboxesAsync(await CreateStoreAsync(), 120, "general");
-        await store.RegisterAsync(Upstream("0068x", "lab-adventure-101-a"), Now, default);
+        await store.RegisterAsync(Upstream("0068x", "lab-adventure-101-a"), Now, TestCause.Setup, default);
         var found = await store.FindAvailableAsync("lab-adventure", 15, default);
         Assert.Equal("0068x", Assert.Single(found).SandboxId);
         Assert.Empty(await store.FindAvailableAsync("no-such-prefix", 15, default));
@@ -70,7 +70,7 @@ public abstract partial class StoreContractTests
     {
         var store = await WithSandboxesAsync(await CreateStoreAsync(), 6, "blue");
         await WithSandboxesAsync(store, 0);
-        await store.RegisterAsync(Upstream("r1", "red-1"), Now, default);
+        await store.RegisterAsync(Upstream("r1", "red-1"), Now, TestCause.Setup, default);
         await PutInStateAsync(store, "gone", SandboxStatus.Deleted);
         await store.TryClaimAsync(Claim("0002", "bob"), default);
 
@@ -93,7 +93,7 @@ public abstract partial class StoreContractTests
     public async Task Counts_are_exact_per_state_and_per_prefix()
     {
         var store = await WithSandboxesAsync(await CreateStoreAsync(), 5, "blue");
-        await store.RegisterAsync(Upstream("r1", "red-1"), Now, default);
+        await store.RegisterAsync(Upstream("r1", "red-1"), Now, TestCause.Setup, default);
         await store.TryClaimAsync(Claim("0001", "alice"), default);
         await PutInStateAsync(store, "p1", SandboxStatus.PendingDeletion);
         await PutInStateAsync(store, "f1", SandboxStatus.DeletionFailed);

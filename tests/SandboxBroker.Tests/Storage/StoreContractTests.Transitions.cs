@@ -106,12 +106,12 @@ public abstract partial class StoreContractTests
     public async Task Upsert_creates_revives_refreshes_and_leaves_every_other_state_alone()
     {
         var store = await CreateStoreAsync();
-        Assert.Equal(UpsertOutcome.Created, await store.UpsertFromUpstreamAsync(Upstream("0001"), Now, default));
-        Assert.Equal(UpsertOutcome.Refreshed, await store.UpsertFromUpstreamAsync(Upstream("0001", "new-name"), Now + 1, default));
+        Assert.Equal(UpsertOutcome.Created, await store.UpsertFromUpstreamAsync(Upstream("0001"), Now, TestCause.Setup, default));
+        Assert.Equal(UpsertOutcome.Refreshed, await store.UpsertFromUpstreamAsync(Upstream("0001", "new-name"), Now + 1, TestCause.Setup, default));
         Assert.Equal("new-name", (await store.GetAsync("0001", default))!.Name);
 
         await store.TransitionAsync(Change("0001", SandboxStatus.Available, SandboxStatus.Stale), default);
-        Assert.Equal(UpsertOutcome.Revived, await store.UpsertFromUpstreamAsync(Upstream("0001"), Now + 2, default));
+        Assert.Equal(UpsertOutcome.Revived, await store.UpsertFromUpstreamAsync(Upstream("0001"), Now + 2, TestCause.Setup, default));
         Assert.Equal(SandboxStatus.Available, (await store.GetAsync("0001", default))!.Status);
 
         foreach (var state in new[] { SandboxStatus.Allocated, SandboxStatus.PendingDeletion, SandboxStatus.DeletionFailed, SandboxStatus.Deleted })
@@ -119,9 +119,9 @@ public abstract partial class StoreContractTests
             var id = "x-" + state;
             await PutInStateAsync(store, id, state);
             var before = await store.GetAsync(id, default);
-            Assert.Equal(UpsertOutcome.Untouched, await store.UpsertFromUpstreamAsync(Upstream(id), Now + 3, default));
+            Assert.Equal(UpsertOutcome.Untouched, await store.UpsertFromUpstreamAsync(Upstream(id), Now + 3, TestCause.Setup, default));
             Assert.Equal(before, await store.GetAsync(id, default));
-            Assert.False(await store.RegisterAsync(Upstream(id), Now + 3, default));
+            Assert.False(await store.RegisterAsync(Upstream(id), Now + 3, TestCause.Setup, default));
         }
     }
 
@@ -140,7 +140,7 @@ public abstract partial class StoreContractTests
     /// <summary>Walks a new sandbox (allocated to alice) along the lifecycle to <paramref name="state"/>.</summary>
     protected static async Task PutInStateAsync(ISandboxStore store, string id, SandboxStatus state)
     {
-        await store.RegisterAsync(Upstream(id), Now, default);
+        await store.RegisterAsync(Upstream(id), Now, TestCause.Setup, default);
         if (state == SandboxStatus.Available)
         {
             return;

@@ -19,7 +19,7 @@ public abstract partial class StoreContractTests
     protected static async Task<ISandboxStore> WithSandboxesAsync(ISandboxStore store, int count, string namePrefix = "sbx")
     {
         await Task.WhenAll(Enumerable.Range(1, count).Select(i =>
-            store.RegisterAsync(Upstream(i.ToString("D4"), $"{namePrefix}-{i:D4}"), Now, CancellationToken.None)));
+            store.RegisterAsync(Upstream(i.ToString("D4"), $"{namePrefix}-{i:D4}"), Now, TestCause.Setup, CancellationToken.None)));
         return store;
     }
 
@@ -33,16 +33,17 @@ public abstract partial class StoreContractTests
         ExpiresAt = Now + 4 * 3600,
         LabDurationHours = 4,
         ReplacesSandboxId = replaces,
+        Cause = new ChangeCause("track:test", "req-" + requester) { Requester = requester, TrackName = "lab-a" },
     };
 
     protected static StateChange Change(string id, SandboxStatus from, SandboxStatus to) =>
-        new() { SandboxId = id, From = from, To = to, Now = Now + 10 };
+        new() { SandboxId = id, From = from, To = to, Now = Now + 10, Cause = TestCause.Setup };
 
     [Fact]
     public async Task Register_creates_an_available_sandbox_with_every_field()
     {
         var store = await CreateStoreAsync();
-        Assert.True(await store.RegisterAsync(Upstream("0001", "lab-one"), Now, default));
+        Assert.True(await store.RegisterAsync(Upstream("0001", "lab-one"), Now, TestCause.Setup, default));
         var sandbox = await store.GetAsync("0001", default);
         Assert.NotNull(sandbox);
         Assert.Equal(SandboxStatus.Available, sandbox.Status);
@@ -59,7 +60,7 @@ public abstract partial class StoreContractTests
     {
         var store = await WithSandboxesAsync(await CreateStoreAsync(), 1);
         await store.TryClaimAsync(Claim("0001", "alice"), default);
-        Assert.False(await store.RegisterAsync(Upstream("0001", "renamed"), Now, default));
+        Assert.False(await store.RegisterAsync(Upstream("0001", "renamed"), Now, TestCause.Setup, default));
         var sandbox = await store.GetAsync("0001", default);
         Assert.Equal(SandboxStatus.Allocated, sandbox!.Status);
         Assert.Equal("sbx-0001", sandbox.Name);

@@ -76,7 +76,7 @@ public sealed class ExpiryServiceTests
         var sandbox = (await h.AllocateAsync(1))[0];
 
         var wrongHolder = new StateChange
-        {
+        { Cause = TestCause.Setup,
             SandboxId = sandbox.SandboxId,
             From = SandboxStatus.Allocated,
             To = SandboxStatus.PendingDeletion,

@@ -117,7 +117,7 @@ public sealed class WorkerRaceTests(ITestOutputHelper output)
                 held = sandbox.SandboxId;
                 if ((i + round) % 3 == 0)
                 {
-                    var release = await allocation.MarkForDeletionAsync(sandbox.SandboxId, caller.Requester, CancellationToken.None);
+                    var release = await allocation.MarkForDeletionAsync(sandbox.SandboxId, caller, CancellationToken.None);
                     releases.Enqueue((caller.Requester, sandbox.SandboxId, release));
                     gone = true;
                 }

@@ -16,6 +16,6 @@ internal static class DynamoDbRegistration
             sp.GetRequiredService<IAmazonDynamoDB>(),
             sp.GetRequiredService<IOptions<StorageOptions>>().Value.DynamoDb,
             sp.GetRequiredService<ILogger<DynamoDbSandboxStore>>()));
-        services.AddSingleton<ISandboxStore>(sp => sp.GetRequiredService<DynamoDbSandboxStore>());
+        services.AddKeyedSingleton<ISandboxStore>(StorageExtensions.ChosenStore, (sp, _) => sp.GetRequiredService<DynamoDbSandboxStore>());
     }
 }

@@ -9,12 +9,17 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// <summary>The claim: one transaction of the idempotency record and the conditional available → allocated write.</summary>
 internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows windows, RecentClaims recentClaims)
 {
-    public async Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct)
+    public Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct) =>
+        recentClaims.Contains(request.SandboxId)
+            ? Task.FromResult<ClaimResult>(new ClaimResult.SandboxTaken()) // claimed by another request of this process: the write would fail
+            : TryClaimAsync(request, fullHistory: null, ct);
+
+    /// <summary>
+    /// The claim transaction; <paramref name="fullHistory"/> is the item as read when a first attempt failed only
+    /// because its history had no room (the retry trims it).
+    /// </summary>
+    private async Task<ClaimResult> TryClaimAsync(ClaimRequest request, Dictionary<string, AttributeValue>? fullHistory, CancellationToken ct)
     {
-        if (recentClaims.Contains(request.SandboxId))
-        {
-            return new ClaimResult.SandboxTaken(); // claimed by another request of this process: the write would fail
-        }
 
         var key = new Expr();
         var keyCondition = request.ReplacesSandboxId is null
@@ -34,7 +39,8 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
             .Set(LabDurationHours, N(request.LabDurationHours))
             .Set(UpdatedAt, request.Now)
             .Remove(AvailShard);
-        var claimCondition = $"{claim.Attr(Status)} = {claim.Val(SandboxStatusNames.Available)}";
+        var room = fullHistory is null ? HistoryAttribute.Append(claim, request.Event()) : HistoryAttribute.Replace(claim, fullHistory, request.Event());
+        var claimCondition = $"{claim.Attr(Status)} = {claim.Val(SandboxStatusNames.Available)} AND {room}";
 
         var transaction = new TransactWriteItemsRequest
         {
@@ -89,10 +95,16 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
         {
             // Someone else claimed the sandbox (or a concurrent transaction touched it): the caller tries another.
             // Once past available/stale it never returns, so this process leaves it out of later windows.
-            if (ReasonCode(ex, 1) == "ConditionalCheckFailed" && ex.CancellationReasons[1].Item is { Count: > 0 } current
-                && FromItem(current) is { Status: not (SandboxStatus.Available or SandboxStatus.Stale) })
+            if (ReasonCode(ex, 1) == "ConditionalCheckFailed" && ex.CancellationReasons[1].Item is { Count: > 0 } current)
             {
-                recentClaims.Note(request.SandboxId);
+                if (FromItem(current) is { Status: not (SandboxStatus.Available or SandboxStatus.Stale) })
+                {
+                    recentClaims.Note(request.SandboxId);
+                }
+                else if (fullHistory is null && FromItem(current) is { Status: SandboxStatus.Available } && HistoryAttribute.IsFull(current))
+                {
+                    return await TryClaimAsync(request, current, ct); // available, but its history had no room
+                }
             }
 
             return new ClaimResult.SandboxTaken();

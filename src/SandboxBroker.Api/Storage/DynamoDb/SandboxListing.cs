@@ -131,6 +131,24 @@ internal sealed class SandboxListing(DynamoDbTable table)
 
     public async IAsyncEnumerable<Sandbox> ScanByStatusAsync(SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
     {
+        await foreach (var (sandbox, _) in ScanItemsAsync(status, ct))
+        {
+            yield return sandbox;
+        }
+    }
+
+    public async IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var (sandbox, item) in ScanItemsAsync(status, ct))
+        {
+            yield return new SandboxHistory(sandbox.SandboxId, sandbox.Status, HistoryAttribute.Read(item));
+        }
+    }
+
+    /// <summary>Every sandbox item in one state, from StatusIndex (which projects every attribute).</summary>
+    private async IAsyncEnumerable<(Sandbox Sandbox, Dictionary<string, AttributeValue> Item)> ScanItemsAsync(
+        SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
+    {
         var e = new Expr();
         var request = new QueryRequest
         {
@@ -148,7 +166,7 @@ internal sealed class SandboxListing(DynamoDbTable table)
             {
                 if (FromItem(item) is { } sandbox && sandbox.Status == status)
                 {
-                    yield return sandbox;
+                    yield return (sandbox, item);
                 }
             }
 

@@ -51,6 +51,8 @@ internal static class TableLayout
     public const string NextAttemptAt = "next_attempt_at";
     public const string DeletedAt = "deleted_at";
     public const string AvailShard = "avail_shard";
+    /// <summary>The sandbox's history: a list of event maps inside the sandbox item, newest last.</summary>
+    public const string History = "history";
     /// <summary>DynamoDB TTL attribute (epoch seconds): set on tombstones that may expire.</summary>
     public const string Ttl = "ttl";
 

@@ -51,6 +51,13 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
             Execute(connection, "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-32768;");
             Execute(connection, SqliteSchema.Create);
+            using (var probe = Command(connection, SqliteSchema.HasHistoryColumn))
+            {
+                if ((long)probe.ExecuteScalar()! == 0)
+                {
+                    Execute(connection, SqliteSchema.AddHistoryColumn);
+                }
+            }
             writer = connection;
             allocations = new SqliteAllocationQueue(connection, writeLock);
             connection = null; // the store owns it now
@@ -90,10 +97,11 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
 
     public async Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct)
     {
-        var sets = new List<string> { "status = $to", "updated_at = $now" };
+        var sets = new List<string> { "status = $to", "updated_at = $now", SqliteHistory.Append };
         var parameters = new List<(string, object?)>
         {
             ("$id", change.SandboxId), ("$from", change.From.ToWire()), ("$to", change.To.ToWire()), ("$now", change.Now),
+            ("$ev", SqliteHistory.Serialize(SandboxEvent.Of(change))),
         };
         AddSet(sets, parameters, "deletion_requested_at", change.DeletionRequestedAt);
         AddSet(sets, parameters, "deletion_retry_count", change.DeletionRetryCount);
@@ -134,7 +142,7 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
         return current is null ? new TransitionResult.NotFound() : new TransitionResult.Conflict(current);
     }
 
-    public Task<UpsertOutcome> UpsertFromUpstreamAsync(UpstreamSandbox sandbox, long now, CancellationToken ct) =>
+    public Task<UpsertOutcome> UpsertFromUpstreamAsync(UpstreamSandbox sandbox, long now, ChangeCause cause, CancellationToken ct) =>
         WriteAsync(connection =>
         {
             using var transaction = connection.BeginTransaction();
@@ -144,15 +152,19 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             UpsertOutcome outcome;
             if (status is null)
             {
-                outcome = Insert(connection, transaction, sandbox, now) ? UpsertOutcome.Created : UpsertOutcome.Untouched;
+                outcome = Insert(connection, transaction, sandbox, now, cause) ? UpsertOutcome.Created : UpsertOutcome.Untouched;
             }
             else if (status is SandboxStatusNames.Available or SandboxStatusNames.Stale)
             {
+                // A revival (stale → available) is a state change and is recorded; a refresh of an available one is not.
+                var revive = status == SandboxStatusNames.Stale;
                 using var update = Command(connection,
                     "UPDATE sandboxes SET status = 'available', name = $name, external_id = $ext, sfdc_account_id = $sfdc, " +
-                    "last_synced = $now, updated_at = $now WHERE sandbox_id = $id AND status = $expected",
+                    "last_synced = $now, updated_at = $now" + (revive ? ", " + SqliteHistory.Append : "") +
+                    " WHERE sandbox_id = $id AND status = $expected",
                     ("$name", sandbox.Name), ("$ext", sandbox.ExternalId), ("$sfdc", sandbox.SfdcAccountId), ("$now", now),
-                    ("$id", sandbox.SandboxId), ("$expected", status));
+                    ("$id", sandbox.SandboxId), ("$expected", status),
+                    ("$ev", revive ? SqliteHistory.Serialize(SandboxEvent.Of(Transitions.Revive(sandbox.SandboxId, now, cause))) : null));
                 update.Transaction = transaction;
                 var changed = update.ExecuteNonQuery() == 1;
                 outcome = !changed ? UpsertOutcome.Untouched
@@ -167,8 +179,23 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             return outcome;
         }, ct);
 
-    public Task<bool> RegisterAsync(UpstreamSandbox sandbox, long now, CancellationToken ct) =>
-        WriteAsync(connection => Insert(connection, null, sandbox, now), ct);
+    public Task<bool> RegisterAsync(UpstreamSandbox sandbox, long now, ChangeCause cause, CancellationToken ct) =>
+        WriteAsync(connection => Insert(connection, null, sandbox, now, cause), ct);
+
+    public async Task<SandboxHistory?> GetHistoryAsync(string sandboxId, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        await using var command = Command(connection, SqliteSchema.ReadHistory, ("$id", sandboxId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        return SandboxStatusNames.TryParse(reader.GetString(0), out var status)
+            ? new SandboxHistory(sandboxId, status, SqliteHistory.Parse(reader.GetString(1)))
+            : throw new InvalidDataException($"unknown sandbox status '{reader.GetString(0)}'");
+    }
 
     public Task<bool> PurgeTombstoneAsync(string sandboxId, CancellationToken ct) =>
         WriteAsync(connection =>
@@ -177,15 +204,17 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             return command.ExecuteNonQuery() == 1;
         }, ct);
 
-    private static bool Insert(SqliteConnection connection, SqliteTransaction? transaction, UpstreamSandbox sandbox, long now)
+    private static bool Insert(SqliteConnection connection, SqliteTransaction? transaction, UpstreamSandbox sandbox, long now, ChangeCause cause)
     {
         using var insert = Command(connection,
             "INSERT INTO sandboxes (sandbox_id, name, external_id, status, allocated_at, lab_duration_hours, deletion_retry_count, " +
-            "last_synced, created_at, updated_at, sfdc_account_id, rnd) " +
-            "VALUES ($id, $name, $ext, 'available', 0, $hours, 0, $now, $created, $now, $sfdc, $rnd) ON CONFLICT (sandbox_id) DO NOTHING",
+            "last_synced, created_at, updated_at, sfdc_account_id, rnd, history) " +
+            "VALUES ($id, $name, $ext, 'available', 0, $hours, 0, $now, $created, $now, $sfdc, $rnd, " + SqliteHistory.First + ") " +
+            "ON CONFLICT (sandbox_id) DO NOTHING",
             ("$id", sandbox.SandboxId), ("$name", sandbox.Name), ("$ext", sandbox.ExternalId), ("$now", now),
             ("$created", sandbox.CreatedAt > 0 ? sandbox.CreatedAt : now), ("$sfdc", sandbox.SfdcAccountId),
-            ("$hours", Sandbox.DefaultLabDurationHours), ("$rnd", Random.Shared.NextInt64()));
+            ("$hours", Sandbox.DefaultLabDurationHours), ("$rnd", Random.Shared.NextInt64()),
+            ("$ev", SqliteHistory.Serialize(SandboxEvent.Created(cause, now))));
         insert.Transaction = transaction;
         return insert.ExecuteNonQuery() == 1;
     }
@@ -257,6 +286,38 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             }
 
             after = page.Next;
+        }
+    }
+
+    public async IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var after = "";
+        while (true)
+        {
+            var page = new List<SandboxHistory>(500);
+            await using (var connection = await OpenReaderAsync(ct))
+            await using (var command = Command(connection,
+                "SELECT sandbox_id, history FROM sandboxes WHERE status = $s AND sandbox_id > $after ORDER BY sandbox_id LIMIT 500",
+                ("$s", status.ToWire()), ("$after", after)))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    page.Add(new SandboxHistory(reader.GetString(0), status, SqliteHistory.Parse(reader.GetString(1))));
+                }
+            }
+
+            foreach (var history in page)
+            {
+                yield return history;
+            }
+
+            if (page.Count < 500)
+            {
+                yield break;
+            }
+
+            after = page[^1].SandboxId;
         }
     }
 

@@ -13,10 +13,17 @@ internal static class SqliteSchema
     public const string ReadKey = "SELECT sandbox_id FROM idempotency WHERE requester = $r AND idempotency_key = $k";
 
     /// <summary>available → allocated, conditional on the state; answers the row as written.</summary>
-    public const string Claim =
+    public static readonly string Claim =
         "UPDATE sandboxes SET status = 'allocated', allocated_to_track = $r, allocated_at = $now, idempotency_key = $k, " +
-        "track_name = $track, expires_at = $exp, lab_duration_hours = $hours, updated_at = $now " +
+        "track_name = $track, expires_at = $exp, lab_duration_hours = $hours, updated_at = $now, " + SqliteHistory.Append + " " +
         "WHERE sandbox_id = $id AND status = 'available' RETURNING " + Columns;
+
+    public const string ReadHistory = "SELECT status, history FROM sandboxes WHERE sandbox_id = $id";
+
+    /// <summary>Files created before histories existed gain the column (empty histories) at start-up.</summary>
+    public const string AddHistoryColumn = "ALTER TABLE sandboxes ADD COLUMN history TEXT NOT NULL DEFAULT '[]'";
+
+    public const string HasHistoryColumn = "SELECT COUNT(*) FROM pragma_table_info('sandboxes') WHERE name = 'history'";
 
     /// <summary>The (requester, key) record names the claimed sandbox (new, or moved from the released one).</summary>
     public const string RecordKey =
@@ -44,7 +51,8 @@ internal static class SqliteSchema
             updated_at INTEGER NOT NULL,
             sfdc_account_id TEXT,
             deleted_at INTEGER,
-            rnd INTEGER NOT NULL
+            rnd INTEGER NOT NULL,
+            history TEXT NOT NULL DEFAULT '[]'
         );
         DROP INDEX IF EXISTS ix_sandboxes_status_rnd;
         CREATE INDEX IF NOT EXISTS ix_sandboxes_candidates ON sandboxes(status, rnd, sandbox_id);

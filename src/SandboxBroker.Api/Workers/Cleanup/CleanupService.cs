@@ -4,6 +4,7 @@ using SandboxBroker.Api.Csp;
 using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
+using SandboxBroker.Api.Workers.Runner;
 
 namespace SandboxBroker.Api.Workers.Cleanup;
 
@@ -158,7 +159,7 @@ internal sealed partial class CleanupService(
             return await RecordFailureAsync(sandbox, ex, settings);
         }
 
-        var tombstone = Transitions.Deleted(sandbox.SandboxId, time.NowEpochSeconds());
+        var tombstone = Transitions.Deleted(sandbox.SandboxId, time.NowEpochSeconds(), ChangeCause.Job(JobNames.Cleanup, "deleted upstream"));
         if (await store.TransitionAsync(tombstone, CancellationToken.None) is TransitionResult.Applied)
         {
             LogDeleted(logger, sandbox.SandboxId, sandbox.DeletionRetryCount + 1);
@@ -173,7 +174,8 @@ internal sealed partial class CleanupService(
         var now = time.NowEpochSeconds();
         var attempt = sandbox.DeletionRetryCount + 1;
         var message = Truncate(error.Message);
-        var change = Transitions.DeleteAttemptFailed(sandbox, now, message, settings.MaxAttempts, Backoff(settings.BackoffBase, attempt, error));
+        var change = Transitions.DeleteAttemptFailed(
+            sandbox, now, message, settings.MaxAttempts, Backoff(settings.BackoffBase, attempt, error), ChangeCause.Job(JobNames.Cleanup, "CSP delete failed"));
         if (await store.TransitionAsync(change, CancellationToken.None) is not TransitionResult.Applied)
         {
             return Attempt.Conflict;

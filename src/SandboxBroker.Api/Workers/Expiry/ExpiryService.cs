@@ -3,6 +3,7 @@ using SandboxBroker.Api.Configuration;
 using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
+using SandboxBroker.Api.Workers.Runner;
 
 namespace SandboxBroker.Api.Workers.Expiry;
 
@@ -61,7 +62,8 @@ internal sealed partial class ExpiryService(
         {
             ct.ThrowIfCancellationRequested();
             // Conditional on the holder read: a release and a re-allocation in between are never overwritten.
-            var change = Transitions.Release(sandbox.SandboxId, now, holder: sandbox.AllocatedTo);
+            var change = Transitions.Release(
+                sandbox.SandboxId, now, holder: sandbox.AllocatedTo, ChangeCause.Job(JobNames.Expiry, $"lease ended at {sandbox.LeaseExpiresAt}"));
             if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
             {
                 expired++;

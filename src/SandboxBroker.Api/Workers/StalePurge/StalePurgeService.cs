@@ -3,6 +3,7 @@ using SandboxBroker.Api.Configuration;
 using SandboxBroker.Api.Csp;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
+using SandboxBroker.Api.Workers.Runner;
 
 namespace SandboxBroker.Api.Workers.StalePurge;
 
@@ -52,7 +53,7 @@ internal sealed partial class StalePurgeService(
         var deleted = 0;
         foreach (var id in old)
         {
-            if (await store.TransitionAsync(Transitions.Tombstone(id, SandboxStatus.Stale, now), ct) is TransitionResult.Applied)
+            if (await store.TransitionAsync(Transitions.Tombstone(id, SandboxStatus.Stale, now, ChangeCause.Job(JobNames.StalePurge, "stale past the grace period")), ct) is TransitionResult.Applied)
             {
                 deleted++;
             }

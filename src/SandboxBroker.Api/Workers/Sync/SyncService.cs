@@ -4,6 +4,7 @@ using SandboxBroker.Api.Csp;
 using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
+using SandboxBroker.Api.Workers.Runner;
 
 namespace SandboxBroker.Api.Workers.Sync;
 
@@ -62,7 +63,7 @@ internal sealed partial class SyncService(
                 continue;
             }
 
-            switch (await store.UpsertFromUpstreamAsync(sandbox, now, ct))
+            switch (await store.UpsertFromUpstreamAsync(sandbox, now, ChangeCause.Job(JobNames.Sync, "listed upstream"), ct))
             {
                 case UpsertOutcome.Created: created++; break;
                 case UpsertOutcome.Revived: revived++; break;
@@ -94,7 +95,7 @@ internal sealed partial class SyncService(
         {
             foreach (var id in missing)
             {
-                if (await store.TransitionAsync(Transitions.MarkStale(id, now), ct) is TransitionResult.Applied)
+                if (await store.TransitionAsync(Transitions.MarkStale(id, now, ChangeCause.Job(JobNames.Sync, "no longer listed upstream")), ct) is TransitionResult.Applied)
                 {
                     markedStale++;
                 }

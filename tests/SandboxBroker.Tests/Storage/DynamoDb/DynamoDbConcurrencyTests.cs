@@ -22,7 +22,7 @@ public sealed class DynamoDbConcurrencyTests(DynamoDbLocalFixture dynamo, ITestO
         var table = dynamo.Options().TableName;
         var seed = await dynamo.CreateStoreAsync(table);
         await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-            await seed.RegisterAsync(new UpstreamSandbox(i.ToString("D5", CultureInfo.InvariantCulture), $"{prefix}-{i:D5}", $"identity/accounts/{i}", Now, null), Now, ct));
+            await seed.RegisterAsync(new UpstreamSandbox(i.ToString("D5", CultureInfo.InvariantCulture), $"{prefix}-{i:D5}", $"identity/accounts/{i}", Now, null), Now, TestCause.Setup, ct));
         return table;
     }
 
@@ -99,7 +99,7 @@ public sealed class DynamoDbConcurrencyTests(DynamoDbLocalFixture dynamo, ITestO
     {
         var table = await PoolAsync(600, "general");
         var seed = await dynamo.CreateStoreAsync(table);
-        await seed.RegisterAsync(new UpstreamSandbox("only", "lab-adventure-101-a", "identity/accounts/only", Now, null), Now, default);
+        await seed.RegisterAsync(new UpstreamSandbox("only", "lab-adventure-101-a", "identity/accounts/only", Now, null), Now, TestCause.Setup, default);
         var (client, counter) = CountingDynamoDb.Wrap(dynamo.Client);
         var store = await dynamo.CreateStoreAsync(table, client);
         counter.Reset();

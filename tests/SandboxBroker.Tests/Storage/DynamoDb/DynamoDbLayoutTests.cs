@@ -34,7 +34,7 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
 
     private static ClaimRequest Claim(string id, string requester) => new()
     {
-        SandboxId = id, Requester = requester, IdempotencyKey = requester, Now = Now, ExpiresAt = Now + 3600,
+        SandboxId = id, Requester = requester, IdempotencyKey = requester, Now = Now, ExpiresAt = Now + 3600, Cause = TestCause.Setup,
         LabDurationHours = 1, TrackName = "lab-1",
     };
 
@@ -58,7 +58,7 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
     {
         var options = dynamo.Options();
         var store = await dynamo.CreateStoreAsync(options.TableName);
-        await store.RegisterAsync(new UpstreamSandbox("n1", "general-1", "identity/accounts/x", Now, null), Now, default);
+        await store.RegisterAsync(new UpstreamSandbox("n1", "general-1", "identity/accounts/x", Now, null), Now, TestCause.Setup, default);
         await dynamo.Client.PutItemAsync(options.TableName, OriginalItem("legacy-1", "legacyprefix-sandbox-1"));
 
         var found = await store.FindAvailableAsync("legacyprefix", 15, default);
@@ -94,8 +94,8 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
     {
         var options = dynamo.Options();
         var store = await dynamo.CreateStoreAsync(options.TableName);
-        await store.RegisterAsync(new UpstreamSandbox("2026839", "eng-sandbox-1", "identity/accounts/abc", Now - 5, "SF-1"), Now, default);
-        await store.RegisterAsync(new UpstreamSandbox("2026840", "eng-sandbox-2", "identity/accounts/def", Now - 5, null), Now, default);
+        await store.RegisterAsync(new UpstreamSandbox("2026839", "eng-sandbox-1", "identity/accounts/abc", Now - 5, "SF-1"), Now, TestCause.Setup, default);
+        await store.RegisterAsync(new UpstreamSandbox("2026840", "eng-sandbox-2", "identity/accounts/def", Now - 5, null), Now, TestCause.Setup, default);
         await store.TryClaimAsync(Claim("2026839", "student-1"), default);
 
         var items = await ScanAsync(options.TableName);
@@ -130,8 +130,8 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
     {
         var options = dynamo.Options();
         var store = await dynamo.CreateStoreAsync(options.TableName);
-        await store.RegisterAsync(new UpstreamSandbox("s1", "blue-1", "identity/accounts/1", Now, null), Now, default);
-        await store.RegisterAsync(new UpstreamSandbox("s2", "blue-2", "identity/accounts/2", Now, null), Now, default);
+        await store.RegisterAsync(new UpstreamSandbox("s1", "blue-1", "identity/accounts/1", Now, null), Now, TestCause.Setup, default);
+        await store.RegisterAsync(new UpstreamSandbox("s2", "blue-2", "identity/accounts/2", Now, null), Now, TestCause.Setup, default);
         await store.TryClaimAsync(Claim("s1", "alice"), default);
         await store.AddToSequenceAsync("simulated", 3, default);
         await store.TryAcquireJobLeaseAsync(new JobLeaseRequest { Job = "sync", Owner = "me", Now = Now, LeaseUntil = Now + 60 }, default);

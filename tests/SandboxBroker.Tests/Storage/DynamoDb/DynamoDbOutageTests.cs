@@ -22,7 +22,7 @@ public sealed class DynamoDbOutageTests
 
     private static ClaimRequest Claim => new()
     {
-        SandboxId = "1", Requester = "r", IdempotencyKey = "r", Now = 1, ExpiresAt = 2, LabDurationHours = 1,
+        SandboxId = "1", Requester = "r", IdempotencyKey = "r", Now = 1, ExpiresAt = 2, LabDurationHours = 1, Cause = TestCause.Setup,
     };
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class DynamoDbOutageTests
 
         var started = Stopwatch.GetTimestamp();
         await Assert.ThrowsAsync<StoreUnavailableException>(() => store.TransitionAsync(new StateChange
-        {
+        { Cause = TestCause.Setup,
             SandboxId = "1", From = SandboxStatus.Allocated, To = SandboxStatus.PendingDeletion, Now = 1,
         }, default));
         var elapsed = Stopwatch.GetElapsedTime(started);

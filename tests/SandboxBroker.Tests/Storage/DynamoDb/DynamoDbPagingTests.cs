@@ -41,12 +41,12 @@ public sealed class DynamoDbPagingTests(DynamoDbLocalFixture dynamo)
         await Parallel.ForEachAsync(Enumerable.Range(1, 250), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
         {
             var id = i.ToString("D4", CultureInfo.InvariantCulture);
-            await store.RegisterAsync(new UpstreamSandbox(id, (i % 3 == 0 ? "red-" : "blue-") + id, "identity/accounts/" + id, Now, null), Now, ct);
+            await store.RegisterAsync(new UpstreamSandbox(id, (i % 3 == 0 ? "red-" : "blue-") + id, "identity/accounts/" + id, Now, null), Now, TestCause.Setup, ct);
             if (i % 2 == 0)
             {
                 // Allocated at different times, so StatusIndex/TrackIndex pages cross allocated_at values.
                 await store.TryClaimAsync(new ClaimRequest
-                {
+                { Cause = TestCause.Setup,
                     SandboxId = id, Requester = i % 4 == 0 ? "alice" : "user-" + id, IdempotencyKey = id, Now = Now + i,
                     ExpiresAt = Now + i + 3600, LabDurationHours = 1,
                 }, ct);

@@ -146,7 +146,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
         {
             var requester = "participant-" + sandbox.SandboxId;
             var request = new ClaimRequest
-            {
+            { Cause = TestCause.Setup,
                 SandboxId = sandbox.SandboxId,
                 Requester = requester,
                 IdempotencyKey = requester,
@@ -169,7 +169,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
         {
             var now = Time.NowEpochSeconds();
             var change = new StateChange
-            {
+            { Cause = TestCause.Setup,
                 SandboxId = sandbox.SandboxId,
                 From = SandboxStatus.Allocated,
                 To = SandboxStatus.PendingDeletion,

@@ -1,0 +1,200 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using SandboxBroker.Api.Sandboxes;
+using static SandboxBroker.Api.Storage.DynamoDb.SandboxItem;
+using static SandboxBroker.Api.Storage.DynamoDb.TableLayout;
+
+namespace SandboxBroker.Api.Storage.DynamoDb;
+
+/// <summary>
+/// The writes of one sandbox item outside allocation: transitions, sync's upsert, registration and the purge of a
+/// tombstone. Each is one conditional write, and each that changes the state appends its history event in it.
+/// </summary>
+internal sealed class SandboxWrites(DynamoDbTable table)
+{
+    public async Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct)
+    {
+        var sandboxEvent = SandboxEvent.Of(change);
+        var (applied, current) = await UpdateWithEventAsync(change.SandboxId, full => TransitionExpression(change, sandboxEvent, full), ct);
+        if (applied is not null)
+        {
+            return new TransitionResult.Applied(applied);
+        }
+
+        var now = current is not null ? FromItem(current) : FromItem(await table.GetItemAsync(Key(change.SandboxId), ct));
+        return now is null ? new TransitionResult.NotFound() : new TransitionResult.Conflict(now);
+    }
+
+    /// <summary>
+    /// Sync's write: a refresh of an available sandbox (no event), a revival of a stale one (with its event), or the
+    /// creation of an absent one. The common case, a refresh, is one conditional update.
+    /// </summary>
+    public async Task<UpsertOutcome> UpsertFromUpstreamAsync(UpstreamSandbox sandbox, long now, ChangeCause cause, CancellationToken ct)
+    {
+        var refresh = UpstreamFields(sandbox, now);
+        var request = Update(Key(sandbox.SandboxId), refresh, $"{refresh.Attr(Status)} = {refresh.Val(SandboxStatusNames.Available)}");
+        request.ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD;
+        try
+        {
+            await table.CallAsync("UpdateItem", c => table.Client.UpdateItemAsync(request, c), ct);
+            return UpsertOutcome.Refreshed;
+        }
+        catch (ConditionalCheckFailedException ex) when (Has(ex.Item) && Str(ex.Item, Status) == SandboxStatusNames.Stale)
+        {
+            var revival = SandboxEvent.Of(Transitions.Revive(sandbox.SandboxId, now, cause));
+            var (revived, _) = await UpdateWithEventAsync(sandbox.SandboxId, full =>
+            {
+                var e = UpstreamFields(sandbox, now);
+                var room = full is null ? HistoryAttribute.Append(e, revival) : HistoryAttribute.Replace(e, full, revival);
+                return (e, $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Stale)} AND {room}");
+            }, ct);
+            return revived is not null ? UpsertOutcome.Revived : UpsertOutcome.Untouched;
+        }
+        catch (ConditionalCheckFailedException ex) when (Has(ex.Item))
+        {
+            return UpsertOutcome.Untouched; // allocated, pending, failed or a tombstone: never made available again
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return await RegisterAsync(sandbox, now, cause, ct) ? UpsertOutcome.Created : UpsertOutcome.Untouched;
+        }
+    }
+
+    public async Task<bool> RegisterAsync(UpstreamSandbox sandbox, long now, ChangeCause cause, CancellationToken ct)
+    {
+        var e = new Expr();
+        var item = NewAvailable(sandbox, now);
+        item[History] = HistoryAttribute.First(SandboxEvent.Created(cause, now));
+        var request = new PutItemRequest
+        {
+            TableName = table.Name,
+            Item = item,
+            ConditionExpression = $"attribute_not_exists({e.Attr(PartitionKey)})",
+            ExpressionAttributeNames = e.Names,
+        };
+        try
+        {
+            await table.CallAsync("PutItem", c => table.Client.PutItemAsync(request, c), ct);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<bool> PurgeTombstoneAsync(string sandboxId, CancellationToken ct)
+    {
+        var e = new Expr();
+        var request = new DeleteItemRequest
+        {
+            TableName = table.Name,
+            Key = Key(sandboxId),
+            ConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Deleted)}",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        try
+        {
+            await table.CallAsync("DeleteItem", c => table.Client.DeleteItemAsync(request, c), ct);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// One conditional update that appends a history event (<paramref name="build"/> makes it, given null, or the item
+    /// read when its history was full); when the condition failed on an item whose history is full, once more with the
+    /// history trimmed (conditional on the size read). Answers the item as written, or the item as it is when the
+    /// condition did not hold (null when there is none).
+    /// </summary>
+    private async Task<(Sandbox? Applied, Dictionary<string, AttributeValue>? Current)> UpdateWithEventAsync(
+        string sandboxId, Func<Dictionary<string, AttributeValue>?, (Expr E, string Condition)> build, CancellationToken ct)
+    {
+        Dictionary<string, AttributeValue>? full = null;
+        while (true)
+        {
+            var (e, condition) = build(full);
+            var request = Update(Key(sandboxId), e, condition);
+            request.ReturnValues = ReturnValue.ALL_NEW;
+            request.ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD;
+            try
+            {
+                var response = await table.CallAsync("UpdateItem", c => table.Client.UpdateItemAsync(request, c), ct);
+                return (FromItem(response.Attributes), null);
+            }
+            catch (ConditionalCheckFailedException ex)
+            {
+                var current = Has(ex.Item) ? ex.Item : null;
+                if (full is null && HistoryAttribute.IsFull(current))
+                {
+                    full = current; // maybe only the history had no room: try once with it trimmed
+                    continue;
+                }
+
+                return (null, current);
+            }
+        }
+    }
+
+    private static (Expr, string) TransitionExpression(StateChange change, SandboxEvent sandboxEvent, Dictionary<string, AttributeValue>? full)
+    {
+        var e = new Expr()
+            .Set(Status, change.To.ToWire())
+            .Set(UpdatedAt, change.Now)
+            .SetIfPresent(DeletionRequestedAt, change.DeletionRequestedAt)
+            .SetIfPresent(DeletionRetryCount, change.DeletionRetryCount)
+            .SetIfPresent(DeletedAt, change.DeletedAt);
+        _ = change.ClearLastError ? e.Remove(LastError) : e.SetIfPresent(LastError, change.LastError);
+        _ = change.ClearNextAttempt ? e.Remove(NextAttemptAt) : e.SetIfPresent(NextAttemptAt, change.NextAttemptAt);
+        // Only available sandboxes carry avail_shard: that keeps the AvailableIndex sparse.
+        _ = change.To == SandboxStatus.Available
+            ? e.SetRaw($"{e.Attr(AvailShard)} = if_not_exists({e.Attr(AvailShard)}, {e.Val(RandomShard())})")
+            : e.Remove(AvailShard);
+        var room = full is null ? HistoryAttribute.Append(e, sandboxEvent) : HistoryAttribute.Replace(e, full, sandboxEvent);
+        // A tombstone gets deleted_at only; the purge job removes it once its id is gone upstream (no TTL, which
+        // would delete it without that check).
+        var condition = $"attribute_exists({e.Attr(PartitionKey)}) AND {e.Attr(Status)} = {e.Val(change.From.ToWire())} AND {room}";
+        if (change.RequireHolder is not null)
+        {
+            condition += $" AND {e.Attr(AllocatedToTrack)} = {e.Val(change.RequireHolder)}";
+        }
+
+        if (change.RequireRetryCount is { } retries)
+        {
+            var count = e.Attr(DeletionRetryCount);
+            condition += retries == 0
+                ? $" AND ({count} = {e.Val(0)} OR attribute_not_exists({count}))"
+                : $" AND {count} = {e.Val(retries)}";
+        }
+
+        return (e, condition);
+    }
+
+    /// <summary>What sync writes of a sandbox it sees upstream (available again, with the upstream fields).</summary>
+    private static Expr UpstreamFields(UpstreamSandbox sandbox, long now)
+    {
+        var e = new Expr()
+            .Set(Status, SandboxStatusNames.Available)
+            .Set(Name, sandbox.Name)
+            .Set(ExternalId, sandbox.ExternalId)
+            .SetOrRemove(SfdcAccountId, string.IsNullOrEmpty(sandbox.SfdcAccountId) ? null : sandbox.SfdcAccountId)
+            .Set(LastSynced, now)
+            .Set(UpdatedAt, now);
+        e.SetRaw($"{e.Attr(AvailShard)} = if_not_exists({e.Attr(AvailShard)}, {e.Val(RandomShard())})");
+        return e;
+    }
+
+    private UpdateItemRequest Update(Dictionary<string, AttributeValue> key, Expr e, string condition) => new()
+    {
+        TableName = table.Name,
+        Key = key,
+        UpdateExpression = e.Update(),
+        ConditionExpression = condition,
+        ExpressionAttributeNames = e.Names,
+        ExpressionAttributeValues = e.Values,
+    };
+}
