@@ -9,6 +9,7 @@ public static class ErrorCodes
     public const string Forbidden = "FORBIDDEN";
     public const string NotSandboxOwner = "NOT_SANDBOX_OWNER";
     public const string SandboxNotFound = "SANDBOX_NOT_FOUND";
+    public const string RunNotFound = "RUN_NOT_FOUND";
     public const string NotFound = "NOT_FOUND";
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
     public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";

@@ -90,4 +90,13 @@ public interface ISandboxStore : ISandboxRecords
     Task<JobState?> GetJobStateAsync(string job, CancellationToken ct);
 
     Task<IReadOnlyList<JobState>> ListJobStatesAsync(CancellationToken ct);
+
+    /// <summary>Writes a run's record (insert or replace); keeps the newest <see cref="JobRun.KeptPerJob"/> runs of its job.</summary>
+    Task SaveJobRunAsync(JobRun run, CancellationToken ct);
+
+    /// <summary>One run's record; null when it is not (or no longer) kept.</summary>
+    Task<JobRun?> GetJobRunAsync(string runId, CancellationToken ct);
+
+    /// <summary>A job's newest runs, newest first.</summary>
+    Task<IReadOnlyList<JobRun>> ListJobRunsAsync(string job, int limit, CancellationToken ct);
 }

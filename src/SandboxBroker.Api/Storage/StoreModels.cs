@@ -97,6 +97,9 @@ public sealed record JobLeaseRequest
     public required long LeaseUntil { get; init; }
     /// <summary>When set, the lease is taken only while the job's last_run_at equals this (0 = never ran).</summary>
     public long? ExpectedLastRunAt { get; init; }
+
+    /// <summary>The run the lease is taken for: recorded as the job's current run (a busy trigger points at it).</summary>
+    public string? RunId { get; init; }
 }
 
 public sealed record JobCompletion
@@ -119,4 +122,34 @@ public sealed record JobState
     public string? LastOutcome { get; init; }
     public long? LastDurationMs { get; init; }
     public long? LastSuccessAt { get; init; }
+
+    /// <summary>The run that took the lease last (running while the lease is held).</summary>
+    public string? CurrentRunId { get; init; }
+}
+
+/// <summary>
+/// One pass of a job, scheduled or triggered, as stored so any replica can answer for it: created when the pass
+/// starts, updated with its counts while it runs and with its outcome when it ends. The store keeps the newest
+/// <see cref="KeptPerJob"/> runs of each job.
+/// </summary>
+public sealed record JobRun
+{
+    public const int KeptPerJob = 20;
+
+    public required string RunId { get; init; }
+    public required string Job { get; init; }
+
+    /// <summary>schedule or admin.</summary>
+    public required string Trigger { get; init; }
+
+    /// <summary>The broker instance that runs it.</summary>
+    public required string Instance { get; init; }
+
+    public required long StartedAt { get; init; }
+    public long? FinishedAt { get; init; }
+    public string? Outcome { get; init; }
+    public long UpdatedAt { get; init; }
+
+    /// <summary>examined, changed, failed, skipped, and the job's own (deleted, marked_stale, expired ...).</summary>
+    public IReadOnlyDictionary<string, long> Counts { get; init; } = new Dictionary<string, long>();
 }

@@ -97,6 +97,12 @@ internal sealed partial class TransitionLoggingStore(ISandboxStore inner, ILogge
 
     public Task<IReadOnlyList<JobState>> ListJobStatesAsync(CancellationToken ct) => inner.ListJobStatesAsync(ct);
 
+    public Task SaveJobRunAsync(JobRun run, CancellationToken ct) => inner.SaveJobRunAsync(run, ct);
+
+    public Task<JobRun?> GetJobRunAsync(string runId, CancellationToken ct) => inner.GetJobRunAsync(runId, ct);
+
+    public Task<IReadOnlyList<JobRun>> ListJobRunsAsync(string job, int limit, CancellationToken ct) => inner.ListJobRunsAsync(job, limit, ct);
+
     private void Log(string sandboxId, SandboxEvent e) => LogTransition(
         logger, "transition", sandboxId, e.From, e.To, e.Actor, e.Reason, e.RequestId, e.Requester, e.TrackName, e.Attempt, e.Error, e.NextAttemptAt, e.At);
 

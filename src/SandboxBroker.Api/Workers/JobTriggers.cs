@@ -27,6 +27,7 @@ internal sealed class JobTriggers(
     TimeProvider time,
     IOptionsMonitor<JobsOptions> options)
 {
+    private const int LastRunsShown = 5;
     private static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(30);
 
     public async Task<TriggerOutcome<SyncResult>> SyncAsync(CancellationToken ct)
@@ -47,7 +48,8 @@ internal sealed class JobTriggers(
         RunAsync(JobNames.Expiry, expiry.RunOnceAsync, static _ => JobVerdict.Success, answerWithinWait: false, ct);
 
     public Task<TriggerOutcome<StalePurgeResult>> PurgeStaleAsync(TimeSpan grace, CancellationToken ct) =>
-        RunAsync(JobNames.StalePurge, token => purge.RunOnceAsync(grace, token), static _ => JobVerdict.Success, answerWithinWait: false, ct);
+        RunAsync(JobNames.StalePurge, (progress, token) => purge.RunOnceAsync(grace, progress, token), static _ => JobVerdict.Success,
+            answerWithinWait: false, ct);
 
     public async Task<JobsOverview> OverviewAsync(CancellationToken ct)
     {
@@ -58,15 +60,26 @@ internal sealed class JobTriggers(
         foreach (var job in jobs)
         {
             states.Remove(job.Name, out var state);
-            list.Add(StatusOf(job.Name, state, enabled, (long)job.IntervalFor(state).TotalSeconds, now));
+            list.Add(StatusOf(job.Name, state, enabled, (long)job.IntervalFor(state).TotalSeconds, now, await LastRunsAsync(job.Name, ct)));
         }
 
         // Jobs other code runs through the store's job table (none registered here) are shown as they are.
-        list.AddRange(states.Values.Select(state => StatusOf(state.Job, state, enabled: false, intervalSeconds: 0, now)));
+        foreach (var state in states.Values)
+        {
+            list.Add(StatusOf(state.Job, state, enabled: false, intervalSeconds: 0, now, await LastRunsAsync(state.Job, ct)));
+        }
+
         return new JobsOverview(runner.Owner, enabled, list);
     }
 
-    private JobStatus StatusOf(string name, JobState? state, bool enabled, long intervalSeconds, long now)
+    /// <summary>A run's record (from any replica), or null when it is not (or no longer) kept.</summary>
+    public async Task<JobRunResponse?> RunAsync(string runId, CancellationToken ct) =>
+        await store.GetJobRunAsync(runId, ct) is { } run ? JobRunResponse.From(run) : null;
+
+    private async Task<IReadOnlyList<JobRunResponse>> LastRunsAsync(string job, CancellationToken ct) =>
+        [.. (await store.ListJobRunsAsync(job, LastRunsShown, ct)).Select(JobRunResponse.From)];
+
+    private JobStatus StatusOf(string name, JobState? state, bool enabled, long intervalSeconds, long now, IReadOnlyList<JobRunResponse> lastRuns)
     {
         var holder = JobRunner.LeaseHolder(state, now);
         long? nextRun = !enabled || intervalSeconds == 0 ? null
@@ -84,20 +97,21 @@ internal sealed class JobTriggers(
             nextRun,
             holder is not null || runner.IsRunningHere(name),
             holder,
-            holder is not null ? state!.LeaseExpiresAt : null);
+            holder is not null ? state!.LeaseExpiresAt : null,
+            lastRuns);
     }
 
     private async Task<TriggerOutcome<T>> RunAsync<T>(
-        string job, Func<CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, bool answerWithinWait, CancellationToken ct)
+        string job, Func<JobProgress, CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, bool answerWithinWait, CancellationToken ct)
     {
         try
         {
             return await runner.RunOnDemandAsync(job, pass, verdictOf, answerWithinWait, ct) switch
             {
-                OnDemandRun<T>.Completed completed => new TriggerOutcome<T>.Completed(completed.Result),
-                OnDemandRun<T>.Running running => new TriggerOutcome<T>.Running(running.Holder),
+                OnDemandRun<T>.Completed completed => new TriggerOutcome<T>.Completed(completed.Result, completed.RunId),
+                OnDemandRun<T>.Running running => new TriggerOutcome<T>.Running(running.Holder, running.RunId),
                 OnDemandRun<T>.Stopping => new TriggerOutcome<T>.Unavailable(),
-                OnDemandRun<T>.Busy busy => new TriggerOutcome<T>.Running(busy.Holder),
+                OnDemandRun<T>.Busy busy => new TriggerOutcome<T>.Running(busy.Holder, busy.RunId),
                 _ => throw new InvalidOperationException("unknown run outcome"),
             };
         }

@@ -21,6 +21,10 @@ public sealed class JobsOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan AdminWait { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>How often a running pass stores its counts in its run record (at most 5 s, so operators see it move).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:05")]
+    public TimeSpan RunProgressInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     public SyncJobOptions Sync { get; set; } = new();
     public CleanupJobOptions Cleanup { get; set; } = new();
     public ExpiryJobOptions Expiry { get; set; } = new();

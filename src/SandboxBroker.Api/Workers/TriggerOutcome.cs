@@ -7,10 +7,13 @@ public abstract record TriggerOutcome<T>
     {
     }
 
-    public sealed record Completed(T Result) : TriggerOutcome<T>;
+    public sealed record Completed(T Result, string RunId) : TriggerOutcome<T>;
 
-    /// <summary>A pass (ours, continuing in the background, or another one holding the run lock) is still running.</summary>
-    public sealed record Running(string? LeaseHolder) : TriggerOutcome<T>;
+    /// <summary>
+    /// A pass (ours, continuing in the background, or another one holding the run lock) is still running;
+    /// <see cref="RunId"/> names it when known.
+    /// </summary>
+    public sealed record Running(string? LeaseHolder, string? RunId) : TriggerOutcome<T>;
 
     /// <summary>CSP failed the pass (error status, timeout, malformed body).</summary>
     public sealed record UpstreamFailed(string Reason) : TriggerOutcome<T>;
@@ -35,6 +38,28 @@ public sealed record JobStatus(
     long? NextRunAt,
     bool Running,
     string? LeaseHolder,
-    long? LeaseExpiresAt);
+    long? LeaseExpiresAt,
+    IReadOnlyList<JobRunResponse> LastRuns);
+
+/// <summary>One run's record as GET /admin/jobs/runs/{run_id} and GET /admin/jobs show it (times in epoch seconds).</summary>
+public sealed record JobRunResponse(
+    string RunId,
+    string Job,
+    string Trigger,
+    string Instance,
+    long StartedAt,
+    long? FinishedAt,
+    string Status,
+    string? Outcome,
+    long UpdatedAt,
+    IReadOnlyDictionary<string, long> Counts)
+{
+    public static JobRunResponse From(Storage.JobRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return new JobRunResponse(run.RunId, run.Job, run.Trigger, run.Instance, run.StartedAt, run.FinishedAt,
+            run.FinishedAt is null ? "running" : "finished", run.Outcome, run.UpdatedAt, run.Counts);
+    }
+}
 
 public sealed record JobsOverview(string Instance, bool JobsEnabled, IReadOnlyList<JobStatus> Jobs);

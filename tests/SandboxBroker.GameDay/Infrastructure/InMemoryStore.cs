@@ -185,4 +185,10 @@ internal sealed class InMemoryStore : ISandboxStore
     public Task<JobState?> GetJobStateAsync(string job, CancellationToken ct) => throw new NotSupportedException();
 
     public Task<IReadOnlyList<JobState>> ListJobStatesAsync(CancellationToken ct) => throw new NotSupportedException();
+
+    public Task SaveJobRunAsync(JobRun run, CancellationToken ct) => throw new NotSupportedException();
+
+    public Task<JobRun?> GetJobRunAsync(string runId, CancellationToken ct) => throw new NotSupportedException();
+
+    public Task<IReadOnlyList<JobRun>> ListJobRunsAsync(string job, int limit, CancellationToken ct) => throw new NotSupportedException();
 }

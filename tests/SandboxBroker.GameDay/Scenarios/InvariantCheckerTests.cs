@@ -60,7 +60,8 @@ public sealed class InvariantCheckerTests
         Assert.Equal(20, report.Counts["available"]);
         Assert.Equal(11, report.Counts["allocated"]);
         Assert.False(report.Counts.ContainsKey("deleted"));
-        Assert.Equal(6, report.Checks.Count);
+        Assert.Equal(34, report.Checks[InvariantChecks.HistoryReplays].Examined);       // every live record (seeded without history: nothing to replay)
+        Assert.Equal(7, report.Checks.Count);
     }
 
     [Fact]
@@ -193,7 +194,7 @@ public sealed class InvariantCheckerTests
         var reports = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => checker.RunOnceAsync(CancellationToken.None)));
 
         Assert.All(reports, r => Assert.Same(reports[0], r));
-        Assert.Equal(5, store.Scans);                                  // one walk: one scan per state
+        Assert.Equal(10, store.Scans);                                 // one walk: per state, one records scan and one history scan
         Assert.Equal(1, metrics.InvariantViolations.Value);
         Assert.Same(reports[0], checker.LastReport);
 

@@ -21,6 +21,7 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
     private readonly SandboxClaims claims;
     private readonly SandboxListing listing;
     private readonly JobLeases jobs;
+    private readonly JobRuns runs;
     private readonly Sequences sequences;
     private readonly SandboxWrites writes;
     private readonly Session session;
@@ -35,6 +36,7 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
         claims = new SandboxClaims(table, windows, recentClaims);
         listing = new SandboxListing(table);
         jobs = new JobLeases(table);
+        runs = new JobRuns(table);
         sequences = new Sequences(table);
         writes = new SandboxWrites(table);
         session = new Session(this);
@@ -121,6 +123,12 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
     public Task<JobState?> GetJobStateAsync(string job, CancellationToken ct) => jobs.GetJobStateAsync(job, ct);
 
     public Task<IReadOnlyList<JobState>> ListJobStatesAsync(CancellationToken ct) => jobs.ListJobStatesAsync(ct);
+
+    public Task SaveJobRunAsync(JobRun run, CancellationToken ct) => runs.SaveAsync(run, ct);
+
+    public Task<JobRun?> GetJobRunAsync(string runId, CancellationToken ct) => runs.GetAsync(runId, ct);
+
+    public Task<IReadOnlyList<JobRun>> ListJobRunsAsync(string job, int limit, CancellationToken ct) => runs.ListAsync(job, limit, ct);
 
     /// <summary>The allocation primitives: plain calls on this table (stateless, so one serves every plan).</summary>
     private sealed class Session(DynamoDbSandboxStore store) : IAllocationSession

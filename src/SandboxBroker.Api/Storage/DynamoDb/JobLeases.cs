@@ -17,7 +17,8 @@ internal sealed class JobLeases(DynamoDbTable table)
             .Set(JobName, request.Job)
             .Set(LeaseOwner, request.Owner)
             .Set(LeaseExpiresAt, request.LeaseUntil)
-            .Set(LastRunAt, request.Now);
+            .Set(LastRunAt, request.Now)
+            .SetOrRemove(CurrentRunId, request.RunId);
         var exists = $"attribute_exists({e.Attr(PartitionKey)})";
         var free = $"({e.Attr(LeaseExpiresAt)} <= {e.Val(request.Now)} OR {e.Attr(LeaseOwner)} = {e.Val(request.Owner)})";
         // An absent item counts as last_run_at = 0, as on SQLite.
@@ -113,5 +114,6 @@ internal sealed class JobLeases(DynamoDbTable table)
         LastOutcome = Str(item, LastOutcome),
         LastDurationMs = Long(item, LastDurationMs),
         LastSuccessAt = Long(item, LastSuccessAt),
+        CurrentRunId = Str(item, CurrentRunId),
     };
 }

@@ -20,6 +20,7 @@ internal static class TableLayout
     public const string JobPkPrefix = "JOB#";            // JOB#<job>, SK = LEASE
     public const string JobSk = "LEASE";
     public const string CounterPkPrefix = "COUNTER#";    // COUNTER#<name>, SK = META
+    public const string JobRunPkPrefix = "JOBRUN#";      // JOBRUN#<job>, SK = <run_id> (sorts by start time)
 
     // Global secondary indexes: name, hash key, range key.
     public const string StatusIndex = "StatusIndex";            // status (S), allocated_at (N)
@@ -74,6 +75,16 @@ internal static class TableLayout
     /// <summary>One item (PK = JOBINDEX, SK = META) whose string set <see cref="JobNames"/> names every job, so /jobs needs no Scan.</summary>
     public const string JobIndexPk = "JOBINDEX";
     public const string JobNames = "jobs";
+    /// <summary>On JOB# items: the run that took the lease last.</summary>
+    public const string CurrentRunId = "current_run_id";
+    // On JOBRUN# items (a run's record).
+    public const string RunId = "run_id";
+    public const string Trigger = "trigger";
+    public const string Instance = "instance";
+    public const string StartedAt = "started_at";
+    public const string FinishedAt = "finished_at";
+    public const string Outcome = "outcome";
+    public const string Counts = "counts";
 
     public static readonly string[] GlobalSecondaryIndexes = [StatusIndex, TrackIndex, IdempotencyIndex, AvailableIndex];
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using static SandboxBroker.Api.Storage.Sqlite.SqliteRows;
 
@@ -7,18 +9,18 @@ namespace SandboxBroker.Api.Storage.Sqlite;
 internal sealed partial class SqliteSandboxStore
 {
     private const string JobColumns =
-        "job, lease_owner, lease_expires_at, last_run_at, last_finished_at, last_outcome, last_duration_ms, last_success_at";
+        "job, lease_owner, lease_expires_at, last_run_at, last_finished_at, last_outcome, last_duration_ms, last_success_at, current_run_id";
 
     public Task<bool> TryAcquireJobLeaseAsync(JobLeaseRequest request, CancellationToken ct) =>
         WriteAsync(connection =>
         {
             using var transaction = connection.BeginTransaction();
             using var insert = Command(connection,
-                "INSERT INTO jobs (job, lease_owner, lease_expires_at, last_run_at) VALUES ($job, $owner, $until, $now) " +
-                "ON CONFLICT (job) DO UPDATE SET lease_owner = $owner, lease_expires_at = $until, last_run_at = $now " +
+                "INSERT INTO jobs (job, lease_owner, lease_expires_at, last_run_at, current_run_id) VALUES ($job, $owner, $until, $now, $run) " +
+                "ON CONFLICT (job) DO UPDATE SET lease_owner = $owner, lease_expires_at = $until, last_run_at = $now, current_run_id = $run " +
                 "WHERE (jobs.lease_expires_at <= $now OR jobs.lease_owner = $owner) AND ($expected IS NULL OR jobs.last_run_at = $expected)",
                 ("$job", request.Job), ("$owner", request.Owner), ("$until", request.LeaseUntil), ("$now", request.Now),
-                ("$expected", request.ExpectedLastRunAt));
+                ("$expected", request.ExpectedLastRunAt), ("$run", request.RunId));
             insert.Transaction = transaction;
             // An absent row counts as last_run_at = 0: a CAS expecting another value must not create it.
             if (request.ExpectedLastRunAt is > 0 && ReadJob(connection, transaction, request.Job) is null)
@@ -90,5 +92,52 @@ internal sealed partial class SqliteSandboxStore
         LastOutcome = r.IsDBNull(5) ? null : r.GetString(5),
         LastDurationMs = r.IsDBNull(6) ? null : r.GetInt64(6),
         LastSuccessAt = r.IsDBNull(7) ? null : r.GetInt64(7),
+        CurrentRunId = r.IsDBNull(8) ? null : r.GetString(8),
     };
+
+    public Task SaveJobRunAsync(JobRun run, CancellationToken ct) =>
+        WriteAsync(connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            using var save = Command(connection,
+                "INSERT INTO job_runs (run_id, job, record) VALUES ($id, $job, $record) ON CONFLICT (run_id) DO UPDATE SET record = $record",
+                ("$id", run.RunId), ("$job", run.Job), ("$record", JsonSerializer.Serialize(run, JobRunJsonContext.Default.JobRun)));
+            save.Transaction = transaction;
+            save.ExecuteNonQuery();
+            using var trim = Command(connection,
+                "DELETE FROM job_runs WHERE job = $job AND run_id NOT IN " +
+                "(SELECT run_id FROM job_runs WHERE job = $job ORDER BY run_id DESC LIMIT $keep)",
+                ("$job", run.Job), ("$keep", JobRun.KeptPerJob));
+            trim.Transaction = transaction;
+            trim.ExecuteNonQuery();
+            transaction.Commit();
+            return true;
+        }, ct);
+
+    public async Task<JobRun?> GetJobRunAsync(string runId, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        await using var command = Command(connection, "SELECT record FROM job_runs WHERE run_id = $id", ("$id", runId));
+        return await command.ExecuteScalarAsync(ct) is string record ? JsonSerializer.Deserialize(record, JobRunJsonContext.Default.JobRun) : null;
+    }
+
+    public async Task<IReadOnlyList<JobRun>> ListJobRunsAsync(string job, int limit, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        await using var command = Command(connection,
+            "SELECT record FROM job_runs WHERE job = $job ORDER BY run_id DESC LIMIT $limit", ("$job", job), ("$limit", limit));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var runs = new List<JobRun>();
+        while (await reader.ReadAsync(ct))
+        {
+            runs.Add(JsonSerializer.Deserialize(reader.GetString(0), JobRunJsonContext.Default.JobRun)!);
+        }
+
+        return runs;
+    }
 }
+
+/// <summary>The stored shape of a run record on the embedded store.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(JobRun))]
+internal sealed partial class JobRunJsonContext : JsonSerializerContext;

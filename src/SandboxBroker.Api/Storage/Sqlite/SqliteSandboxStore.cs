@@ -51,11 +51,13 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
             Execute(connection, "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-32768;");
             Execute(connection, SqliteSchema.Create);
-            using (var probe = Command(connection, SqliteSchema.HasHistoryColumn))
+            // Files written by an earlier version gain the newer columns (empty histories, no current run).
+            foreach (var (table, column, definition) in SqliteSchema.AddedColumns)
             {
+                using var probe = Command(connection, "SELECT COUNT(*) FROM pragma_table_info($t) WHERE name = $c", ("$t", table), ("$c", column));
                 if ((long)probe.ExecuteScalar()! == 0)
                 {
-                    Execute(connection, SqliteSchema.AddHistoryColumn);
+                    Execute(connection, $"ALTER TABLE {table} ADD COLUMN {column} {definition}");
                 }
             }
             writer = connection;

@@ -20,10 +20,7 @@ internal static class SqliteSchema
 
     public const string ReadHistory = "SELECT status, history FROM sandboxes WHERE sandbox_id = $id";
 
-    /// <summary>Files created before histories existed gain the column (empty histories) at start-up.</summary>
-    public const string AddHistoryColumn = "ALTER TABLE sandboxes ADD COLUMN history TEXT NOT NULL DEFAULT '[]'";
 
-    public const string HasHistoryColumn = "SELECT COUNT(*) FROM pragma_table_info('sandboxes') WHERE name = 'history'";
 
     /// <summary>The (requester, key) record names the claimed sandbox (new, or moved from the released one).</summary>
     public const string RecordKey =
@@ -78,7 +75,21 @@ internal static class SqliteSchema
             last_finished_at INTEGER,
             last_outcome TEXT,
             last_duration_ms INTEGER,
-            last_success_at INTEGER
+            last_success_at INTEGER,
+            current_run_id TEXT
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS job_runs (
+            run_id TEXT NOT NULL PRIMARY KEY,
+            job TEXT NOT NULL,
+            record TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_job_runs_job ON job_runs(job, run_id);
         """;
+
+    /// <summary>Columns added after the first release: (table, column, definition), added at start-up when missing.</summary>
+    public static readonly (string Table, string Column, string Definition)[] AddedColumns =
+    [
+        ("sandboxes", "history", "TEXT NOT NULL DEFAULT '[]'"),
+        ("jobs", "current_run_id", "TEXT"),
+    ];
 }

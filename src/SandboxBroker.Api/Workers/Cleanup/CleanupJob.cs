@@ -11,7 +11,7 @@ internal sealed class CleanupJob(CleanupService cleanup, IOptionsMonitor<JobsOpt
 
     public TimeSpan IntervalFor(JobState? state) => options.CurrentValue.Cleanup.Interval;
 
-    public async Task<JobVerdict> RunPassAsync(CancellationToken ct) => Verdict(await cleanup.RunOnceAsync(ct));
+    public async Task<JobVerdict> RunPassAsync(JobProgress progress, CancellationToken ct) => Verdict(await cleanup.RunOnceAsync(progress, ct));
 
     /// <summary>Single failed deletions do not fail the pass (they have their own backoff); an open circuit skips it.</summary>
     public static JobVerdict Verdict(CleanupResult result) =>

@@ -37,12 +37,15 @@ internal sealed partial class CleanupService(
     /// One pass. <paramref name="ct"/> asks the pass to stop after its current sandbox (shutdown): a CSP delete
     /// and its store write are never cut in half.
     /// </summary>
-    public async Task<CleanupResult> RunOnceAsync(CancellationToken ct)
+    public Task<CleanupResult> RunOnceAsync(CancellationToken ct) => RunOnceAsync(null, ct);
+
+    /// <summary>One pass; each attempt is counted into <paramref name="progress"/> (the run record) as it lands.</summary>
+    public async Task<CleanupResult> RunOnceAsync(JobProgress? progress, CancellationToken ct)
     {
         var started = time.GetTimestamp();
         try
         {
-            var result = await CleanAsync(started, ct);
+            var result = await CleanAsync(started, progress ?? new JobProgress(), ct);
             metrics.CleanupTotal.WithLabels(result.CircuitOpen || result.Stopped ? "skipped" : "success").Inc();
             return result;
         }
@@ -57,10 +60,11 @@ internal sealed partial class CleanupService(
         }
     }
 
-    private async Task<CleanupResult> CleanAsync(long started, CancellationToken ct)
+    private async Task<CleanupResult> CleanAsync(long started, JobProgress progress, CancellationToken ct)
     {
         var settings = options.CurrentValue.Cleanup;
         var due = await DueAsync(time.NowEpochSeconds(), ct);
+        progress.Add(JobProgress.Examined, due.Count);
         int deleted = 0, failed = 0, gaveUp = 0, done = 0;
         var circuitOpen = false;
         var stopped = false;
@@ -75,15 +79,36 @@ internal sealed partial class CleanupService(
 
             switch (await CleanOneAsync(due[i], settings))
             {
-                case Attempt.Deleted: deleted++; done++; break;
-                case Attempt.Failed: failed++; done++; break;
-                case Attempt.GaveUp: failed++; gaveUp++; done++; break;
-                case Attempt.Conflict: done++; break;
-                default: circuitOpen = true; break;
+                case Attempt.Deleted:
+                    deleted++;
+                    done++;
+                    progress.Add(JobProgress.Changed);
+                    progress.Add("deleted");
+                    break;
+                case Attempt.Failed:
+                    failed++;
+                    done++;
+                    progress.Add(JobProgress.Failed);
+                    break;
+                case Attempt.GaveUp:
+                    failed++;
+                    gaveUp++;
+                    done++;
+                    progress.Add(JobProgress.Failed);
+                    progress.Add(JobProgress.Changed);
+                    progress.Add("gave_up");
+                    break;
+                case Attempt.Conflict:
+                    done++;
+                    break;
+                default:
+                    circuitOpen = true;
+                    break;
             }
         }
 
         var skipped = due.Count - done;
+        progress.Add(JobProgress.Skipped, skipped);
         if (circuitOpen)
         {
             LogCircuitOpen(logger, skipped);

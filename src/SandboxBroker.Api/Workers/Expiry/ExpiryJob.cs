@@ -11,9 +11,9 @@ internal sealed class ExpiryJob(ExpiryService expiry, IOptionsMonitor<JobsOption
 
     public TimeSpan IntervalFor(JobState? state) => options.CurrentValue.Expiry.Interval;
 
-    public async Task<JobVerdict> RunPassAsync(CancellationToken ct)
+    public async Task<JobVerdict> RunPassAsync(JobProgress progress, CancellationToken ct)
     {
-        await expiry.RunOnceAsync(ct);
+        await expiry.RunOnceAsync(progress, ct);
         return JobVerdict.Success;
     }
 

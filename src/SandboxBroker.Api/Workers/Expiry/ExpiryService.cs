@@ -22,12 +22,15 @@ internal sealed partial class ExpiryService(
     BrokerMetrics metrics,
     ILogger<ExpiryService> logger)
 {
-    public async Task<ExpiryResult> RunOnceAsync(CancellationToken ct)
+    public Task<ExpiryResult> RunOnceAsync(CancellationToken ct) => RunOnceAsync(null, ct);
+
+    /// <summary>One pass; its counts go to <paramref name="progress"/> (the run record) when given.</summary>
+    public async Task<ExpiryResult> RunOnceAsync(JobProgress? progress, CancellationToken ct)
     {
         var started = time.GetTimestamp();
         try
         {
-            var expired = await ExpireAsync(ct);
+            var expired = await ExpireAsync(progress, ct);
             metrics.ExpiryTotal.WithLabels("success").Inc();
             var result = new ExpiryResult(expired, (long)time.GetElapsedTime(started).TotalMilliseconds);
             if (expired > 0)
@@ -44,13 +47,14 @@ internal sealed partial class ExpiryService(
         }
     }
 
-    private async Task<int> ExpireAsync(CancellationToken ct)
+    private async Task<int> ExpireAsync(JobProgress? progress, CancellationToken ct)
     {
         var now = time.NowEpochSeconds();
         var grace = options.CurrentValue.GracePeriod;
         var overdue = new List<Sandbox>();
         await foreach (var sandbox in store.ScanByStatusAsync(SandboxStatus.Allocated, ct))
         {
+            progress?.Add(JobProgress.Examined);
             if (sandbox.IsOverdue(now, grace))
             {
                 overdue.Add(sandbox);
@@ -67,6 +71,8 @@ internal sealed partial class ExpiryService(
             if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
             {
                 expired++;
+                progress?.Add(JobProgress.Changed);
+                progress?.Add("expired");
                 LogOne(logger, sandbox.SandboxId, sandbox.AllocatedTo!, sandbox.LeaseExpiresAt);
             }
         }

@@ -15,9 +15,12 @@ internal sealed class InvariantsJob(InvariantChecker checker, IOptionsMonitor<Jo
 
     public TimeSpan IntervalFor(JobState? state) => options.CurrentValue.Invariants.Interval;
 
-    public async Task<JobVerdict> RunPassAsync(CancellationToken ct)
+    public async Task<JobVerdict> RunPassAsync(JobProgress progress, CancellationToken ct)
     {
-        await checker.RunOnceAsync(ct);
+        var report = await checker.RunOnceAsync(ct);
+        progress.Add(JobProgress.Examined, report.Counts.Values.Sum());
+        progress.Add(JobProgress.Failed, report.Violations);
+        progress.Add("violations", report.Violations);
         return JobVerdict.Success;
     }
 

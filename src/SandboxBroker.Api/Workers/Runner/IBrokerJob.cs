@@ -23,8 +23,8 @@ internal interface IBrokerJob
     /// <summary>The period, given the job's stored state (sync retries sooner until a sync has succeeded).</summary>
     TimeSpan IntervalFor(JobState? state);
 
-    /// <summary>One pass; exceptions are recorded by the runner as the pass's outcome.</summary>
-    Task<JobVerdict> RunPassAsync(CancellationToken ct);
+    /// <summary>One pass, counting into <paramref name="progress"/>; exceptions are recorded by the runner as its outcome.</summary>
+    Task<JobVerdict> RunPassAsync(JobProgress progress, CancellationToken ct);
 
     /// <summary>Called after every periodic tick, whatever happened (sync marks readiness here).</summary>
     void Observe(JobTick tick);
@@ -45,7 +45,7 @@ internal sealed record JobVerdict(string Outcome, bool Succeeded)
 /// <summary>What one periodic tick did. <see cref="State"/> is the job state read before deciding.</summary>
 internal abstract record JobTick(JobState? State)
 {
-    public sealed record Ran(JobState? State, JobVerdict Verdict) : JobTick(State);
+    public sealed record Ran(JobState? State, JobVerdict Verdict, string RunId) : JobTick(State);
 
     /// <summary>The job ran less than a period ago (on any instance).</summary>
     public sealed record NotDue(JobState? State, long NextRunAt) : JobTick(State);

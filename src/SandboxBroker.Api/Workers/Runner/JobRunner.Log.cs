@@ -25,4 +25,7 @@ internal sealed partial class JobRunner
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} job passes were still running")]
     private static partial void LogDrainTimedOut(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} run {RunId}: its record could not be stored ({Reason})")]
+    private static partial void LogRunNotSaved(ILogger logger, string job, string runId, string reason);
 }

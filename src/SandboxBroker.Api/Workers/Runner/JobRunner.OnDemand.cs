@@ -1,4 +1,5 @@
 using SandboxBroker.Api.Sandboxes;
+using SandboxBroker.Api.Storage;
 
 namespace SandboxBroker.Api.Workers.Runner;
 
@@ -12,7 +13,7 @@ internal sealed partial class JobRunner
     /// call); the pass goes on in the background, visible in GET /admin/jobs. A pass's exception is rethrown.
     /// </summary>
     public async Task<OnDemandRun<T>> RunOnDemandAsync<T>(
-        string job, Func<CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, bool answerWithinWait, CancellationToken ct)
+        string job, Func<JobProgress, CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, bool answerWithinWait, CancellationToken ct)
     {
         var wait = options.CurrentValue.AdminWait;
         var started = time.GetTimestamp();
@@ -22,13 +23,15 @@ internal sealed partial class JobRunner
         }
 
         var gate = Gate(job);
-        if (!await WaitForLockAsync(job, gate, wait, ct))
+        var run = new PassRun(job, JobRunIds.New(job, time.NowEpochSeconds()), AdminTrigger);
+        if (!await WaitForLockAsync(job, run.RunId, gate, wait, ct))
         {
             var state = await store.GetJobStateAsync(job, ct);
-            return new OnDemandRun<T>.Busy(LeaseHolder(state, time.NowEpochSeconds()));
+            var holder = LeaseHolder(state, time.NowEpochSeconds());
+            return new OnDemandRun<T>.Busy(holder, holder is not null ? state?.CurrentRunId : null);
         }
 
-        var task = TrackAsync(RunAndReleaseAsync(job, pass, verdictOf, gate));
+        var task = TrackAsync(RunAndReleaseAsync(run, pass, verdictOf, gate));
         PassOutcome<T> outcome;
         if (answerWithinWait)
         {
@@ -39,7 +42,7 @@ internal sealed partial class JobRunner
             }
             catch (TimeoutException)
             {
-                return new OnDemandRun<T>.Running(Owner);
+                return new OnDemandRun<T>.Running(Owner, run.RunId);
             }
         }
         else
@@ -48,7 +51,7 @@ internal sealed partial class JobRunner
         }
 
         outcome.ThrowIfFailed();
-        return new OnDemandRun<T>.Completed(outcome.Result!);
+        return new OnDemandRun<T>.Completed(outcome.Result!, run.RunId);
     }
 
     /// <summary>On shutdown: ask running passes to stop after their current step.</summary>
@@ -74,7 +77,7 @@ internal sealed partial class JobRunner
     }
 
     /// <summary>Takes the local gate and then the run lock within <paramref name="wait"/>; false when either stayed busy.</summary>
-    private async Task<bool> WaitForLockAsync(string job, SemaphoreSlim gate, TimeSpan wait, CancellationToken ct)
+    private async Task<bool> WaitForLockAsync(string job, string runId, SemaphoreSlim gate, TimeSpan wait, CancellationToken ct)
     {
         using var deadline = new CancellationTokenSource(wait, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
@@ -89,7 +92,7 @@ internal sealed partial class JobRunner
 
         try
         {
-            while (!await TryAcquireAsync(job, null, ct))
+            while (!await TryAcquireAsync(job, null, runId, ct))
             {
                 await Task.Delay(LockPoll, time, linked.Token);
             }
@@ -109,12 +112,12 @@ internal sealed partial class JobRunner
     }
 
     private async Task<PassOutcome<T>> RunAndReleaseAsync<T>(
-        string job, Func<CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, SemaphoreSlim gate)
+        PassRun run, Func<JobProgress, CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, SemaphoreSlim gate)
     {
         try
         {
             await Task.Yield(); // the pass outlives the request that started it
-            return await RunLeasedAsync(job, pass, verdictOf, stopping.Token);
+            return await RunLeasedAsync(run, pass, verdictOf, stopping.Token);
         }
         finally
         {

@@ -23,6 +23,8 @@ internal sealed partial class JobRunner(
     BrokerMetrics metrics,
     ILogger<JobRunner> logger) : IDisposable
 {
+    private const string ScheduleTrigger = "schedule";
+    private const string AdminTrigger = "admin";
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxTolerance = TimeSpan.FromSeconds(5);
 
@@ -51,14 +53,15 @@ internal sealed partial class JobRunner(
 
         try
         {
-            if (!await TryAcquireAsync(job.Name, lastRun, ct))
+            var run = new PassRun(job.Name, JobRunIds.New(job.Name, time.NowEpochSeconds()), ScheduleTrigger);
+            if (!await TryAcquireAsync(job.Name, lastRun, run.RunId, ct))
             {
                 LogNotOurs(logger, job.Name, state?.LeaseOwner ?? "another instance");
                 return new JobTick.Busy(state);
             }
 
-            var outcome = await TrackAsync(RunLeasedAsync(job.Name, job.RunPassAsync, static v => v, ct));
-            return new JobTick.Ran(state, outcome.Verdict);
+            var outcome = await TrackAsync(RunLeasedAsync(run, job.RunPassAsync, static v => v, ct));
+            return new JobTick.Ran(state, outcome.Verdict, run.RunId);
         }
         finally
         {
@@ -91,7 +94,7 @@ internal sealed partial class JobRunner(
 
     private SemaphoreSlim Gate(string job) => gates.GetOrAdd(job, static _ => new SemaphoreSlim(1, 1));
 
-    private Task<bool> TryAcquireAsync(string job, long? expectedLastRunAt, CancellationToken ct)
+    private Task<bool> TryAcquireAsync(string job, long? expectedLastRunAt, string runId, CancellationToken ct)
     {
         var now = time.NowEpochSeconds();
         return store.TryAcquireJobLeaseAsync(new JobLeaseRequest
@@ -101,6 +104,7 @@ internal sealed partial class JobRunner(
             Now = now,
             LeaseUntil = LeaseUntil(now),
             ExpectedLastRunAt = expectedLastRunAt,
+            RunId = runId,
         }, ct);
     }
 
@@ -110,17 +114,31 @@ internal sealed partial class JobRunner(
     [SuppressMessage("Design", "CA1031:Do not catch general exception types",
         Justification = "Whatever ends a pass is its outcome: recorded, counted and handed to the caller, never lost.")]
     private async Task<PassOutcome<T>> RunLeasedAsync<T>(
-        string job, Func<CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, CancellationToken ct)
+        PassRun run, Func<JobProgress, CancellationToken, Task<T>> pass, Func<T, JobVerdict> verdictOf, CancellationToken ct)
     {
+        var job = run.Job;
         var started = time.GetTimestamp();
         LogPassStarted(logger, job, Owner);
+        var progress = new JobProgress();
+        var record = new JobRun
+        {
+            RunId = run.RunId,
+            Job = job,
+            Trigger = run.Trigger,
+            Instance = Owner,
+            StartedAt = time.NowEpochSeconds(),
+            UpdatedAt = time.NowEpochSeconds(),
+            Counts = progress.Snapshot(),
+        };
+        await SaveRunAsync(record);
         using var passCancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var renewalStop = new CancellationTokenSource();
         var renewal = RenewWhileRunningAsync(job, passCancel, renewalStop.Token);
+        var reporting = ReportWhileRunningAsync(record, progress, renewalStop.Token);
         PassOutcome<T> outcome;
         try
         {
-            var result = await pass(passCancel.Token);
+            var result = await pass(progress, passCancel.Token);
             outcome = new PassOutcome<T>(result, verdictOf(result), null);
         }
         catch (Exception ex)
@@ -134,6 +152,14 @@ internal sealed partial class JobRunner(
 
         await renewalStop.CancelAsync();
         await renewal;
+        await reporting;
+        await SaveRunAsync(record with
+        {
+            FinishedAt = time.NowEpochSeconds(),
+            UpdatedAt = time.NowEpochSeconds(),
+            Outcome = outcome.Verdict.Outcome,
+            Counts = progress.Snapshot(),
+        });
         var elapsed = time.GetElapsedTime(started);
         metrics.JobDuration.WithLabels(job).Observe(elapsed.TotalSeconds);
         if (outcome.Verdict.Succeeded)
@@ -177,6 +203,43 @@ internal sealed partial class JobRunner(
             {
                 LogRenewFailed(logger, job, ex.Message); // a store blip: the lease still has two thirds to run
             }
+        }
+    }
+
+    /// <summary>Stores the run's counts while it runs, whenever they moved, every Jobs:RunProgressInterval.</summary>
+    private async Task ReportWhileRunningAsync(JobRun record, JobProgress progress, CancellationToken stop)
+    {
+        var saved = progress.Version;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.CurrentValue.RunProgressInterval, time, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var version = progress.Version;
+            if (version != saved)
+            {
+                saved = version;
+                await SaveRunAsync(record with { UpdatedAt = time.NowEpochSeconds(), Counts = progress.Snapshot() });
+            }
+        }
+    }
+
+    /// <summary>A run record that cannot be written (a store blip) is logged; the pass itself goes on.</summary>
+    private async Task SaveRunAsync(JobRun record)
+    {
+        try
+        {
+            await store.SaveJobRunAsync(record, CancellationToken.None);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            LogRunNotSaved(logger, record.Job, record.RunId, ex.Message);
         }
     }
 

@@ -11,9 +11,9 @@ internal sealed class StalePurgeJob(StalePurgeService purge, IOptionsMonitor<Job
 
     public TimeSpan IntervalFor(JobState? state) => options.CurrentValue.StalePurge.Interval;
 
-    public async Task<JobVerdict> RunPassAsync(CancellationToken ct)
+    public async Task<JobVerdict> RunPassAsync(JobProgress progress, CancellationToken ct)
     {
-        await purge.RunOnceAsync(options.CurrentValue.StalePurge.GracePeriod, ct);
+        await purge.RunOnceAsync(options.CurrentValue.StalePurge.GracePeriod, progress, ct);
         return JobVerdict.Success;
     }
 

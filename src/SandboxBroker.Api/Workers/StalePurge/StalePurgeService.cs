@@ -27,7 +27,10 @@ internal sealed partial class StalePurgeService(
     IOptionsMonitor<BrokerOptions> options,
     ILogger<StalePurgeService> logger)
 {
-    public async Task<StalePurgeResult> RunOnceAsync(TimeSpan grace, CancellationToken ct)
+    public Task<StalePurgeResult> RunOnceAsync(TimeSpan grace, CancellationToken ct) => RunOnceAsync(grace, null, ct);
+
+    /// <summary>One pass; its counts go to <paramref name="progress"/> (the run record) when given.</summary>
+    public async Task<StalePurgeResult> RunOnceAsync(TimeSpan grace, JobProgress? progress, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero);
         var started = time.GetTimestamp();
@@ -35,6 +38,14 @@ internal sealed partial class StalePurgeService(
         var deleted = await TombstoneStaleAsync(now, (long)grace.TotalSeconds, ct);
         var (purged, skipped) = await PurgeTombstonesAsync(now, ct);
         var result = new StalePurgeResult(deleted, purged, skipped, (long)time.GetElapsedTime(started).TotalMilliseconds);
+        if (progress is not null)
+        {
+            progress.Add(JobProgress.Changed, deleted + purged);
+            progress.Add(JobProgress.Skipped, skipped ? 1 : 0);
+            progress.Add("deleted", deleted);
+            progress.Add("purged", purged);
+        }
+
         LogPass(logger, deleted, purged, skipped, result.DurationMs);
         return result;
     }

@@ -21,7 +21,7 @@ internal sealed class SyncJob(SyncService sync, ReadinessState readiness, IOptio
         return succeeded || state?.LastSuccessAt is not null ? settings.Interval : settings.RetryInterval;
     }
 
-    public async Task<JobVerdict> RunPassAsync(CancellationToken ct) => Verdict(await sync.RunOnceAsync(ct));
+    public async Task<JobVerdict> RunPassAsync(JobProgress progress, CancellationToken ct) => Verdict(await sync.RunOnceAsync(progress, ct));
 
     public static JobVerdict Verdict(SyncResult result) => result.Guarded ? JobVerdict.Guarded : JobVerdict.Success;
 

@@ -25,13 +25,26 @@ internal sealed partial class SyncService(
     BrokerMetrics metrics,
     ILogger<SyncService> logger)
 {
-    public async Task<SyncResult> RunOnceAsync(CancellationToken ct)
+    public Task<SyncResult> RunOnceAsync(CancellationToken ct) => RunOnceAsync(null, ct);
+
+    /// <summary>One pass; its counts go to <paramref name="progress"/> (the run record) when given.</summary>
+    public async Task<SyncResult> RunOnceAsync(JobProgress? progress, CancellationToken ct)
     {
         var started = time.GetTimestamp();
         try
         {
             var result = await SyncAsync(started, ct);
             metrics.SyncTotal.WithLabels(result.Guarded ? "guarded" : "success").Inc();
+            if (progress is not null)
+            {
+                progress.Add(JobProgress.Examined, result.Synced);
+                progress.Add(JobProgress.Changed, result.Created + result.Revived + result.MarkedStale);
+                progress.Add("created", result.Created);
+                progress.Add("revived", result.Revived);
+                progress.Add("marked_stale", result.MarkedStale);
+                progress.Add("guarded", result.Guarded ? 1 : 0);
+            }
+
             return result;
         }
         catch (BrokenCircuitException)

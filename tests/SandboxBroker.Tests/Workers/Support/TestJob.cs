@@ -24,7 +24,7 @@ internal sealed class TestJob(string name, TimeSpan interval) : IBrokerJob
 
     public TimeSpan IntervalFor(JobState? state) => interval;
 
-    public async Task<JobVerdict> RunPassAsync(CancellationToken ct)
+    public async Task<JobVerdict> RunPassAsync(JobProgress progress, CancellationToken ct)
     {
         Interlocked.Increment(ref passes);
         Started.TrySetResult();
