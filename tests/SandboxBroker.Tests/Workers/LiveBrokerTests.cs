@@ -166,6 +166,26 @@ public sealed class LiveBrokerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_trigger_names_its_run_and_the_run_record_shows_the_result_with_trigger_admin()
+    {
+        using var admin = broker.AdminClient();
+        var synced = await PostAsync(admin, "/v1/admin/sync", HttpStatusCode.OK);
+        var runId = synced.GetProperty("run_id").GetString()!;
+
+        var run = await admin.GetFromJsonAsync<JsonElement>($"/v1/admin/jobs/runs/{runId}");
+        Assert.Equal((runId, "sync", "admin", "finished", "success"), (run.GetProperty("run_id").GetString(), run.GetProperty("job").GetString(),
+            run.GetProperty("trigger").GetString(), run.GetProperty("status").GetString(), run.GetProperty("outcome").GetString()));
+        Assert.Equal(synced.GetProperty("synced").GetInt32(), run.GetProperty("counts").GetProperty("examined").GetInt64());
+        Assert.False(string.IsNullOrEmpty(run.GetProperty("instance").GetString()));
+
+        using var unknown = await admin.GetAsync("/v1/admin/jobs/runs/sync-1764919320-abcdef");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("RUN_NOT_FOUND", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        using var track = broker.TrackClient();
+        Assert.Equal(HttpStatusCode.Forbidden, (await track.GetAsync($"/v1/admin/jobs/runs/{runId}")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_cleanup_still_running_after_the_admin_wait_answers_running_and_finishes_in_the_background()
     {
         // The broker's clock is a fake one that only this test moves: the admin wait (1 s) ends when the test moves
@@ -192,7 +212,7 @@ public sealed class LiveBrokerTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await track.SendAsync(mark)).StatusCode);
         }
 
-        var trigger = PostAsync(admin, "/v1/admin/cleanup", HttpStatusCode.Accepted);
+        var trigger = PostWithLocationAsync(admin, "/v1/admin/cleanup", HttpStatusCode.Accepted);
         await clock.WaitForTimerAsync(batchDelay, Patience); // the first deletion is done; the pass waits for the clock
         Assert.Single(csp.Deletes());
 
@@ -203,8 +223,21 @@ public sealed class LiveBrokerTests : IAsyncLifetime
             await Task.WhenAny(trigger, Task.Delay(250));
         }
 
-        var running = await trigger.WaitAsync(Patience);
+        var (running, lastLocation) = await trigger.WaitAsync(Patience);
         Assert.Equal(("running", "cleanup"), (running.GetProperty("status").GetString(), running.GetProperty("job").GetString()));
+        var runId = running.GetProperty("run_id").GetString()!;
+        Assert.Equal($"/v1/admin/jobs/runs/{runId}", lastLocation?.OriginalString);
+
+        // The run's record shows progress while it runs: stored every Jobs:RunProgressInterval (2 s of the broker's clock).
+        JsonElement record = default;
+        await EventuallyAsync(async () =>
+        {
+            clock.Fake.Advance(TimeSpan.FromSeconds(1));
+            record = await admin.GetFromJsonAsync<JsonElement>($"/v1/admin/jobs/runs/{runId}");
+            return record.GetProperty("counts").GetProperty("changed").GetInt64() == 1;
+        }, "the running record never showed the first deletion");
+        Assert.Equal(("cleanup", "admin", "running"), (record.GetProperty("job").GetString(), record.GetProperty("trigger").GetString(), record.GetProperty("status").GetString()));
+        Assert.Equal(JsonValueKind.Null, record.GetProperty("finished_at").ValueKind);
         var cleanup = (await admin.GetFromJsonAsync<JsonElement>("/v1/admin/jobs")).GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("name").GetString() == "cleanup");
         Assert.True(cleanup.GetProperty("running").GetBoolean());
         Assert.Equal(running.GetProperty("lease_holder").GetString(), cleanup.GetProperty("lease_holder").GetString());
@@ -214,6 +247,14 @@ public sealed class LiveBrokerTests : IAsyncLifetime
         await EventuallyAsync(async () => (await admin.GetFromJsonAsync<JsonElement>("/v1/admin/stats")).GetProperty("pending_deletion").GetInt32() == 0,
             "the background cleanup pass did not finish");
         Assert.Equal(2, csp.Deletes().Count);
+
+        var done = await admin.GetFromJsonAsync<JsonElement>($"/v1/admin/jobs/runs/{runId}");
+        Assert.Equal(("finished", "success"), (done.GetProperty("status").GetString(), done.GetProperty("outcome").GetString()));
+        Assert.True(done.GetProperty("finished_at").GetInt64() >= done.GetProperty("started_at").GetInt64());
+        Assert.Equal((2, 2, 0), (done.GetProperty("counts").GetProperty("changed").GetInt64(), done.GetProperty("counts").GetProperty("deleted").GetInt64(),
+            done.GetProperty("counts").GetProperty("failed").GetInt64()));
+        var cleanupJob = (await admin.GetFromJsonAsync<JsonElement>("/v1/admin/jobs")).GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("name").GetString() == "cleanup");
+        Assert.Contains(cleanupJob.GetProperty("last_runs").EnumerateArray(), r => r.GetProperty("run_id").GetString() == runId);
     }
 
     [Fact]
@@ -256,6 +297,14 @@ public sealed class LiveBrokerTests : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, failure);
             await Task.Delay(100);
         }
+    }
+
+    private static async Task<(JsonElement Body, Uri? Location)> PostWithLocationAsync(HttpClient client, string path, HttpStatusCode expected)
+    {
+        using var response = await client.PostAsync(path, null);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"POST {path}: {(int)response.StatusCode} {body}");
+        return (JsonDocument.Parse(body).RootElement.Clone(), response.Headers.Location);
     }
 
     private static async Task<JsonElement> PostAsync(HttpClient client, string path, HttpStatusCode expected)
