@@ -190,6 +190,89 @@ public sealed class BrokerNode : IAsyncDisposable
         return new InvariantSummary(root.GetProperty("violations").GetInt32(), details, inconclusive, counts, examined, answer.Body);
     }
 
+    private static readonly string[] EveryState = ["available", "allocated", "pending_deletion", "deletion_failed", "stale", "deleted"];
+
+    /// <summary>
+    /// The history audit, from outside: every record the broker lists (tombstones included) is read through
+    /// GET /admin/sandboxes/{id}/history, and its events must replay to its state: the first creates it (from null),
+    /// each one's from is the previous one's to, time never goes back, the last ends in the status. Every record in
+    /// a scenario was created by this broker, so an empty history is a gap too. Returns how many were audited.
+    /// </summary>
+    public async Task<int> AssertHistoriesReplayAsync(ScenarioRow row, CancellationToken ct)
+    {
+        var ids = new List<string>();
+        foreach (var state in EveryState)
+        {
+            string? cursor = null;
+            do
+            {
+                var page = await AdminAsync(HttpMethod.Get, $"/sandboxes?status={state}&limit=100" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}"), ct);
+                Assert.True(page.Status == 200, $"listing {state} sandboxes: {page}");
+                var body = page.Json();
+                ids.AddRange(body.GetProperty("sandboxes").EnumerateArray().Select(s => s.GetProperty("sandbox_id").GetString()!));
+                cursor = body.TryGetProperty("cursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+            }
+            while (cursor is not null);
+        }
+
+        var gaps = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var vanished = 0;
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (id, token) =>
+        {
+            var answer = await AdminAsync(HttpMethod.Get, $"/sandboxes/{Uri.EscapeDataString(id)}/history", token);
+            if (answer.Status == 404)
+            {
+                Interlocked.Increment(ref vanished);   // a tombstone purged since the listing: no record, so no history to owe
+            }
+            else if (answer.Status != 200)
+            {
+                gaps.Add($"{id}: history answered {answer.Status}");
+            }
+            else if (GapOf(answer.Json()) is { } gap)
+            {
+                gaps.Add($"{id}: {gap}");
+            }
+        });
+
+        row.Note($"history audit: {ids.Count - vanished} histories replayed ({vanished} purged since listed), {gaps.Count} gaps");
+        Assert.True(gaps.IsEmpty, $"{gaps.Count} histories do not replay: {string.Join("; ", gaps.Take(10))}");
+        Assert.NotEmpty(ids);
+        return ids.Count;
+    }
+
+    private static string? GapOf(JsonElement history)
+    {
+        var status = history.GetProperty("status").GetString();
+        var events = history.GetProperty("events").EnumerateArray().ToList();
+        if (events.Count == 0)
+        {
+            return "no events";
+        }
+
+        string? previousTo = null;
+        long previousAt = long.MinValue;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var from = events[i].GetProperty("from") is { ValueKind: JsonValueKind.String } f ? f.GetString() : null;
+            var to = events[i].GetProperty("to").GetString();
+            var at = events[i].GetProperty("at").GetInt64();
+            // The first kept event starts the chain: a creation (from null), or, once the oldest were trimmed, any event.
+            if (i > 0 && from != previousTo)
+            {
+                return $"event {i} starts in {from ?? "null"} but the one before ended in {previousTo}";
+            }
+
+            if (at < previousAt)
+            {
+                return $"event {i} at {at} is older than the one before ({previousAt})";
+            }
+
+            (previousTo, previousAt) = (to, at);
+        }
+
+        return previousTo == status ? null : $"history ends in {previousTo} but the sandbox is {status}";
+    }
+
     /// <summary>Asks for the invariants, adds them to the row and asserts there are none.</summary>
     public async Task<InvariantSummary> AssertInvariantsHoldAsync(ScenarioRow row, CancellationToken ct)
     {

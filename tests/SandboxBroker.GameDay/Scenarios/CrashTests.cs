@@ -128,6 +128,7 @@ public sealed class CrashTests(GameDayFixture fixture)
         Assert.True(allocated.Count >= answered.Count, $"{allocated.Count} allocated after the restart, {answered.Count} were answered");
 
         var invariants = await second.AssertInvariantsHoldAsync(row, ct);
+        await second.AssertHistoriesReplayAsync(row, ct);
         Assert.Equal(allocated.Count, invariants.Count("allocated"));
 
         var errors = traffic.ServerErrorsOutsideFaults();

@@ -195,6 +195,7 @@ public sealed class CspFaultTests(GameDayFixture fixture)
                 Assert.Equal(held.Count - released.Count, stats.GetProperty("allocated").GetInt64());
 
                 await broker.AssertInvariantsHoldAsync(row, ct);
+                await broker.AssertHistoriesReplayAsync(row, ct);
                 var errors = traffic.ServerErrorsOutsideFaults();
                 row.ServerErrorsOutsideFaults = errors.Count;
                 Assert.True(errors.Count == 0, $"5xx outside the CSP faults: {string.Join("; ", errors.Take(5))}");

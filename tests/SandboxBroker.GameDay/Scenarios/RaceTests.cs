@@ -205,6 +205,7 @@ public sealed class RaceTests(GameDayFixture fixture)
                 });
                 Assert.True(problems.IsEmpty, $"{problems.Count} answered allocations went wrong: {string.Join("\n", problems.Take(10))}");
                 await broker.AssertInvariantsHoldAsync(row, ct);
+                await broker.AssertHistoriesReplayAsync(row, ct);
                 var errors = traffic.ServerErrorsOutsideFaults();
                 row.ServerErrorsOutsideFaults = errors.Count;
                 Assert.True(errors.Count == 0, $"5xx: {string.Join("; ", errors.Take(5))}");
@@ -307,6 +308,7 @@ public sealed class RaceTests(GameDayFixture fixture)
 
                 var reportA = await a.AssertInvariantsHoldAsync(row, ct);
                 var reportB = await b.AssertInvariantsHoldAsync(row, ct);
+                await a.AssertHistoriesReplayAsync(row, ct);
                 Assert.Equal(requesters - releasedCount, reportA.Count("allocated"));
                 Assert.Equal(reportA.Count("allocated"), reportB.Count("allocated"));
                 var errors = traffic.ServerErrorsOutsideFaults();

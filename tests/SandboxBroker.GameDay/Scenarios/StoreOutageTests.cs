@@ -138,6 +138,7 @@ public sealed class StoreOutageTests
 
                 Assert.True(lost.Count == 0, $"allocations lost: {string.Join("; ", lost.Take(5))}");
                 var invariants = await broker.AssertInvariantsHoldAsync(row, ct);
+                await broker.AssertHistoriesReplayAsync(row, ct);
                 Assert.True(invariants.Count("allocated") >= allocated.Count);
                 var errors = traffic.ServerErrorsOutsideFaults();
                 row.ServerErrorsOutsideFaults = errors.Count;
