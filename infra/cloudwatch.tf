@@ -210,7 +210,7 @@ resource "aws_cloudwatch_metric_alarm" "job_stale" {
     metric {
       namespace   = local.metrics_namespace
       metric_name = "broker_job_last_success_timestamp_seconds"
-      dimensions  = { service = local.metrics_service, broker_job = each.key }
+      dimensions  = { service = local.metrics_service, job_name = each.key }
       period      = 300
       stat        = "Maximum"
     }

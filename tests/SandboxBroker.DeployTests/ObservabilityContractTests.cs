@@ -122,10 +122,23 @@ public sealed partial class ObservabilityContractTests(BrokerApp app, ITestOutpu
     }
 
     [Fact]
+    public async Task No_metric_uses_a_label_that_collides_with_the_scrape_target_labels()
+    {
+        // Prometheus puts job and instance on every scraped series; a metric label of the same name is renamed
+        // (exported_job) unless the scrape config sets honor_labels, which no default scrape config does.
+        var samples = await ScrapeAsync();
+        var colliding = samples.SelectMany(family => family.Value.SelectMany(labels => labels.Keys)
+                .Where(label => label is "job" or "instance").Select(label => $"{family.Key}{{{label}}}"))
+            .Distinct(StringComparer.Ordinal).ToList();
+        Assert.True(colliding.Count == 0, "metrics with a job or instance label: " + string.Join(", ", colliding));
+        Assert.Contains(samples["broker_job_last_success_timestamp_seconds"], labels => labels.ContainsKey("job_name"));
+    }
+
+    [Fact]
     public async Task Job_staleness_alarms_cover_exactly_the_jobs_the_broker_reports()
     {
         var samples = await ScrapeAsync();
-        var jobs = samples["broker_job_last_success_timestamp_seconds"].Select(s => s["job"]).Order(StringComparer.Ordinal).ToList();
+        var jobs = samples["broker_job_last_success_timestamp_seconds"].Select(s => s["job_name"]).Order(StringComparer.Ordinal).ToList();
         Assert.NotEmpty(jobs);
 
         var model = await TerraformModel.Instance;

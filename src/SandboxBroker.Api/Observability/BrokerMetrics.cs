@@ -17,6 +17,12 @@ public sealed class BrokerMetrics
     public static readonly string[] JobOutcomes = ["success", "error", "guarded", "skipped"];
     public static readonly string[] Jobs = ["sync", "cleanup", "expiry", "stale_purge", "invariants"];
 
+    /// <summary>
+    /// The label naming a job. Never "job" or "instance": Prometheus sets those on every scraped series, so a metric
+    /// label with either name collides with the target's (renamed to exported_job, or needing honor_labels).
+    /// </summary>
+    public const string JobLabel = "job_name";
+
     public BrokerMetrics()
         : this(Metrics.NewCustomRegistry())
     {
@@ -45,11 +51,11 @@ public sealed class BrokerMetrics
             new HistogramConfiguration { Buckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] });
 
         JobLastSuccess = factory.CreateGauge(
-            "broker_job_last_success_timestamp_seconds", "Unix time of the job's last successful pass on this instance.", "job");
+            "broker_job_last_success_timestamp_seconds", "Unix time of the job's last successful pass on this instance.", JobLabel);
         JobDuration = factory.CreateHistogram(
             "broker_job_duration_seconds", "Duration of job passes.", new HistogramConfiguration
             {
-                LabelNames = ["job"],
+                LabelNames = [JobLabel],
                 Buckets = [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
             });
         CspCircuitState = factory.CreateGauge(

@@ -77,7 +77,7 @@ public sealed class MetricsTests : IAsyncLifetime
 
         foreach (var job in BrokerMetrics.Jobs)
         {
-            Assert.Equal(0, metrics.Value("broker_job_last_success_timestamp_seconds", ("job", job)));
+            Assert.Equal(0, metrics.Value("broker_job_last_success_timestamp_seconds", (BrokerMetrics.JobLabel, job)));
         }
 
         Assert.Equal(0, metrics.Value("broker_allocate_conflicts_total"));
