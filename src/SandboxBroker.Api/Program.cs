@@ -30,6 +30,7 @@ try
     app.UseEdgeBeforeRouting();                            // X-Request-ID, security headers, HTTP metrics, problem details
     app.UseBrokerRequestLogging();                         // one JSON line per request
     app.UseBrokerCors();                                   // CORS (before authentication, so preflights need no token)
+    app.UseHeadAsGet();                                    // HEAD answers wherever GET does, without a body
     app.UseRouting();
     app.UseAuthentication();
     app.UseAuthorization();
