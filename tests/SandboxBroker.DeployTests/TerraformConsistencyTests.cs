@@ -140,6 +140,7 @@ public sealed partial class TerraformConsistencyTests(ITestOutputHelper output)
         [
             $"{SandboxBroker.Api.Configuration.BrokerOptions.SectionName}__{nameof(SandboxBroker.Api.Configuration.BrokerOptions.TrackTokens)}__0",
             $"{SandboxBroker.Api.Configuration.BrokerOptions.SectionName}__{nameof(SandboxBroker.Api.Configuration.BrokerOptions.AdminTokens)}__0",
+            $"{SandboxBroker.Api.Configuration.BrokerOptions.SectionName}__{nameof(SandboxBroker.Api.Configuration.BrokerOptions.CursorKey)}",   // signed cursors in production
             $"{CspOptions.SectionName}__{nameof(CspOptions.Token)}",
         ];
         foreach (var name in required)

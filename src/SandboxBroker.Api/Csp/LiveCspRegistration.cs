@@ -13,7 +13,7 @@ internal static class LiveCspRegistration
     public static void Register(IServiceCollection services)
     {
         services.TryAddSingleton<CspCircuit>();
-        services.AddSingleton<IReadinessCheck, CspCircuitReadinessCheck>();
+        services.AddReadinessCheck<CspCircuitReadinessCheck>("csp");
 
         // The provider is held by singletons (sync, cleanup), so the handler is long-lived and recycles its
         // connections itself (PooledConnectionLifetime) instead of relying on the factory's handler rotation.

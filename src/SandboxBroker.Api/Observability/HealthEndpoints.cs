@@ -1,21 +1,42 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
 namespace SandboxBroker.Api.Observability;
 
-/// <summary>Probes (no auth, outside the base path): /healthz liveness, /readyz readiness, / service info.</summary>
+/// <summary>
+/// Probes (no auth, outside the base path): /healthz liveness and /readyz readiness through the framework's health
+/// checks (same JSON and status codes as before: 200 ready or degraded, 503 not_ready), and / service info.
+/// </summary>
 internal static class HealthEndpoints
 {
+    // MapHealthChecks answers every method; probes are read-only, so anything but GET (and HEAD, routed as GET) is 405.
+    private static readonly HttpMethodMetadata GetOnly = new([HttpMethods.Get]);
+
     public static IServiceCollection AddProbes(this IServiceCollection services)
     {
-        services.AddSingleton<IReadinessCheck, StoreReadinessCheck>();
+        services.AddReadinessCheck<StoreReadinessCheck>("store");
         return services;
     }
 
     public static IEndpointRouteBuilder MapProbes(this IEndpointRouteBuilder app, string basePath)
     {
-        app.MapGet("/healthz", (TimeProvider time) => TypedResults.Ok(new { status = "healthy", timestamp = time.GetUtcNow().ToUnixTimeSeconds() }))
-            .WithTags("Probes").WithSummary("Liveness: the process serves HTTP (no dependencies)");
+        // Liveness runs no check: the process serves HTTP, whatever its dependencies do.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteLivenessAsync })
+            .WithMetadata(GetOnly).WithDisplayName("Liveness: the process serves HTTP (no dependencies)");
 
-        app.MapGet("/readyz", ReadyAsync)
-            .WithTags("Probes").WithSummary("Readiness: store reachable within 1 s and the first sync attempt finished");
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(Readiness.ReadyTag),
+            ResponseWriter = WriteReadinessAsync,
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        }).WithMetadata(GetOnly).WithDisplayName("Readiness: store reachable within 1 s and the first sync attempt finished");
 
         app.MapGet("/", (IEnumerable<ServiceFact> facts) =>
         {
@@ -36,17 +57,28 @@ internal static class HealthEndpoints
         return app;
     }
 
-    private static async Task<IResult> ReadyAsync(IEnumerable<IReadinessCheck> checks, TimeProvider time, HttpContext context)
-    {
-        var results = await Task.WhenAll(checks.Select(async c => (c.Name, Result: await c.CheckAsync(context.RequestAborted))));
-        var ready = results.All(r => r.Result.Status != CheckStatus.Failed);
-        var degraded = results.Any(r => r.Result.Status == CheckStatus.Degraded);
-        var body = new
+    private static Task WriteLivenessAsync(HttpContext context, HealthReport report) =>
+        WriteAsync(context, new { status = "healthy", timestamp = Now(context) });
+
+    private static Task WriteReadinessAsync(HttpContext context, HealthReport report) =>
+        WriteAsync(context, new
         {
-            status = ready ? (degraded ? "degraded" : "ready") : "not_ready",
-            timestamp = time.GetUtcNow().ToUnixTimeSeconds(),
-            checks = results.ToDictionary(r => r.Name, r => r.Result.Detail),
-        };
-        return ready ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+            status = report.Status switch
+            {
+                HealthStatus.Healthy => "ready",
+                HealthStatus.Degraded => "degraded",
+                _ => "not_ready",
+            },
+            timestamp = Now(context),
+            checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Description ?? e.Value.Status.ToString(), StringComparer.Ordinal),
+        });
+
+    private static long Now(HttpContext context) =>
+        context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeSeconds();
+
+    private static Task WriteAsync<T>(HttpContext context, T body)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return JsonSerializer.SerializeAsync(context.Response.Body, body, JsonSerializerOptions.Web, context.RequestAborted);
     }
 }

@@ -1,42 +1,36 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SandboxBroker.Api.Storage;
 
 namespace SandboxBroker.Api.Observability;
 
-public enum CheckStatus
+/// <summary>
+/// Readiness is the framework's health checks: every check tagged <see cref="ReadyTag"/> is part of /readyz, where a
+/// degraded check (e.g. an open CSP circuit) leaves the broker ready and an unhealthy one makes it unready.
+/// </summary>
+internal static class Readiness
 {
-    Ok,
-    /// <summary>Working with reduced function (e.g. CSP circuit open): still ready.</summary>
-    Degraded,
-    Failed,
-}
+    public const string ReadyTag = "ready";
 
-public sealed record CheckResult(CheckStatus Status, string Detail);
-
-/// <summary>One part of /readyz. Implementations are registered as <see cref="IReadinessCheck"/>.</summary>
-public interface IReadinessCheck
-{
-    string Name { get; }
-
-    Task<CheckResult> CheckAsync(CancellationToken ct);
+    public static IHealthChecksBuilder AddReadinessCheck<T>(this IServiceCollection services, string name)
+        where T : class, IHealthCheck =>
+        services.AddHealthChecks().AddCheck<T>(name, tags: [ReadyTag]);
 }
 
 /// <summary>The store answers within 1 s.</summary>
-internal sealed class StoreReadinessCheck(ISandboxStore store, StoreChoice choice, TimeProvider time) : IReadinessCheck
+internal sealed class StoreReadinessCheck(ISandboxStore store, StoreChoice choice, TimeProvider time) : IHealthCheck
 {
-    public string Name => "store";
-
-    public async Task<CheckResult> CheckAsync(CancellationToken ct)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1), time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            await store.PingAsync(linked.Token).WaitAsync(TimeSpan.FromSeconds(1), time, ct);
-            return new CheckResult(CheckStatus.Ok, $"ok ({choice.Provider})");
+            await store.PingAsync(linked.Token).WaitAsync(TimeSpan.FromSeconds(1), time, cancellationToken);
+            return HealthCheckResult.Healthy($"ok ({choice.Provider})");
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return new CheckResult(CheckStatus.Failed, $"unreachable ({choice.Provider}): {ex.GetType().Name}");
+            return HealthCheckResult.Unhealthy($"unreachable ({choice.Provider}): {ex.GetType().Name}");
         }
     }
 }

@@ -23,7 +23,7 @@ internal static class WorkersExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<ReadinessState>();
-        services.AddSingleton<IReadinessCheck, FirstSyncReadinessCheck>();
+        services.AddReadinessCheck<FirstSyncReadinessCheck>("sync");
         services.TryAddSingleton(JobInstance.Create());
         services.AddSingleton<JobRunner>();
         services.AddHostedService<JobRunnerShutdown>();

@@ -29,9 +29,11 @@ public sealed record ApiEndpoint(string Method, string Template, IReadOnlyList<s
 
 public static class OpenApiEndpoints
 {
-    /// <summary>Served but (rightly) not described in the OpenAPI document.</summary>
+    /// <summary>Served but (rightly) not described in the OpenAPI document (the probes are the framework's health checks).</summary>
     public static readonly ApiEndpoint[] Undocumented =
     [
+        new("GET", "/healthz", [], [], false),
+        new("GET", "/readyz", [], [], false),
         new("GET", "/metrics", [], [], false),
         new("GET", BrokerNode.BasePath + "/openapi.json", [], [], false),
         new("GET", BrokerNode.BasePath + "/docs", [], [], false),

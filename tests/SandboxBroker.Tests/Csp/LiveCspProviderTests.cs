@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
 using SandboxBroker.Api.Csp;
@@ -148,7 +149,7 @@ public sealed class LiveCspProviderTests
         var broken = await Assert.ThrowsAsync<BrokenCircuitException>(() => csp.ListSandboxesAsync(CancellationToken.None));
         Assert.Equal(5, h.Csp.Requests.Count);
         Assert.True(broken.RetryAfter > TimeSpan.Zero);
-        Assert.Equal(CheckStatus.Degraded, (await new CspCircuitReadinessCheck(h.Get<CspCircuit>()).CheckAsync(CancellationToken.None)).Status);
+        Assert.Equal(HealthStatus.Degraded, (await new CspCircuitReadinessCheck(h.Get<CspCircuit>()).CheckHealthAsync(new HealthCheckContext())).Status);
         Assert.Equal(1, h.Get<BrokerMetrics>().CspCircuitState.Value); // broker_csp_circuit_state: open
     }
 
@@ -171,7 +172,7 @@ public sealed class LiveCspProviderTests
         Assert.Single(await csp.ListSandboxesAsync(CancellationToken.None));
         Assert.Equal(CircuitState.Closed, h.Get<CspCircuit>().StateProvider.CircuitState);
         Assert.Equal(0, h.Get<BrokerMetrics>().CspCircuitState.Value);
-        Assert.Equal(CheckStatus.Ok, (await new CspCircuitReadinessCheck(h.Get<CspCircuit>()).CheckAsync(CancellationToken.None)).Status);
+        Assert.Equal(HealthStatus.Healthy, (await new CspCircuitReadinessCheck(h.Get<CspCircuit>()).CheckHealthAsync(new HealthCheckContext())).Status);
     }
 
     [Fact]
