@@ -31,6 +31,7 @@ locals {
   app_secrets_current = {
     Broker__TrackTokens__0 = aws_secretsmanager_secret.track_token.arn
     Broker__AdminTokens__0 = aws_secretsmanager_secret.admin_token.arn
+    Broker__CursorKey      = aws_secretsmanager_secret.cursor_key.arn
     Csp__Token             = aws_secretsmanager_secret.csp_token.arn
   }
 

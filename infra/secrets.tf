@@ -1,6 +1,6 @@
 # Token secrets. Terraform creates the containers only; values are set out of band so they never enter the
 # state (infra/README.md: aws secretsmanager put-secret-value). ECS injects them into the broker container as
-# Broker__TrackTokens__0, Broker__AdminTokens__0 and Csp__Token (locals.tf).
+# Broker__TrackTokens__0, Broker__AdminTokens__0, Broker__CursorKey and Csp__Token (locals.tf).
 resource "aws_secretsmanager_secret" "track_token" {
   name                    = "${local.name}/track-token"
   description             = "Bearer token of the lab tracks (Broker:TrackTokens:0)"
@@ -10,6 +10,12 @@ resource "aws_secretsmanager_secret" "track_token" {
 resource "aws_secretsmanager_secret" "admin_token" {
   name                    = "${local.name}/admin-token"
   description             = "Bearer token of the operators (Broker:AdminTokens:0)"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret" "cursor_key" {
+  name                    = "${local.name}/cursor-key"
+  description             = "Key that signs admin list cursors, the same on every replica (Broker:CursorKey)"
   recovery_window_in_days = var.secret_recovery_window_days
 }
 
