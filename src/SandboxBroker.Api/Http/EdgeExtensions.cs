@@ -19,6 +19,7 @@ internal static class EdgeExtensions
             context.ProblemDetails.Extensions.Remove("traceId");
             context.ProblemDetails.Extensions.Remove("trace_id");
         });
+        builder.Services.AddForwardedHeadersFromKnownNetworks();
         builder.Services.AddExceptionHandler<BrokerExceptionHandler>();
         builder.Services.AddTokenAuthentication();
         builder.AddBrokerRateLimiting();
@@ -37,11 +38,13 @@ internal static class EdgeExtensions
     }
 
     /// <summary>
-    /// Request id first (every response carries it), security headers, then the HTTP metrics: all three outside the
-    /// exception handler, so they see the final 500; then errors as problems.
+    /// The client address from a trusted load balancer first (everything after sees the client), then the request id
+    /// (every response carries it), security headers and the HTTP metrics: outside the exception handler, so they see
+    /// the final 500; then errors as problems.
     /// </summary>
     public static WebApplication UseEdgeBeforeRouting(this WebApplication app)
     {
+        app.UseForwardedHeadersFromKnownNetworks();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<SecurityHeadersMiddleware>(app.Configuration.BasePath() + "/docs");
         app.UseKnownMethodsOnly();

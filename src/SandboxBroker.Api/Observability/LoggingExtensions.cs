@@ -58,6 +58,7 @@ internal static class LoggingExtensions
                 var status = context.Response.StatusCode;
                 diagnostics.Set("action", $"{context.Request.Method} {context.Request.Path}");
                 diagnostics.Set("status_code", status);
+                diagnostics.Set("client_ip", context.Connection.RemoteIpAddress?.ToString());
                 diagnostics.Set("outcome", status < 400 ? "success" : status < 500 ? "rejected" : "error");
                 var requester = context.Request.Headers["X-Instruqt-Sandbox-ID"].ToString();
                 if (requester.Length == 0)
