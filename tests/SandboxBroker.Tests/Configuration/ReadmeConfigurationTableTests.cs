@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using SandboxBroker.Api.Configuration;
+using SandboxBroker.Tests.Infrastructure;
 
 namespace SandboxBroker.Tests.Configuration;
 
@@ -52,7 +53,7 @@ public sealed partial class ReadmeConfigurationTableTests
     /// <summary>Keys in the first cell of the README's "| key | default |" table; `:Name` continues the previous key's section.</summary>
     private static IEnumerable<string> DocumentedKeys()
     {
-        var lines = File.ReadAllLines(RepositoryFile("README.md"));
+        var lines = File.ReadAllLines(RepositoryFiles.PathOf("README.md"));
         var start = Array.FindIndex(lines, l => l.StartsWith("| key | default |", StringComparison.Ordinal));
         Assert.True(start >= 0, "README.md has no '| key | default |' table");
         foreach (var row in lines.Skip(start + 2).TakeWhile(l => l.StartsWith('|')))
@@ -72,19 +73,6 @@ public sealed partial class ReadmeConfigurationTableTests
                 yield return text;
             }
         }
-    }
-
-    private static string RepositoryFile(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SandboxBroker.sln")))
-            {
-                return Path.Combine(dir.FullName, name);
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (SandboxBroker.sln) is not above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"`(:?[A-Z][A-Za-z]*(?::[A-Z][A-Za-z]*)*)`")]
