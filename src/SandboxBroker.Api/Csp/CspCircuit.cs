@@ -10,15 +10,20 @@ namespace SandboxBroker.Api.Csp;
 /// The one resilience pipeline every live CSP call runs through: a circuit breaker (failure ratio
 /// 1.0 over Csp:CircuitBreaker:SamplingDuration once MinimumThroughput calls were seen, open for BreakDuration)
 /// around a per-call timeout of Csp:RequestTimeout. No retry: one HTTP attempt per call, the cleanup worker's
-/// per-sandbox backoff is the retry. Timers come from the injected <see cref="TimeProvider"/>.
+/// per-sandbox backoff is the retry. Timers come from the injected <see cref="TimeProvider"/>. Polly's own telemetry
+/// is on (Polly.Extensions): its "Polly" meter counts the breaker's and the timeout's events under pipeline name "csp"
+/// for any OpenTelemetry or dotnet-counters listener, and its log lines name the pipeline.
 /// </summary>
 internal sealed partial class CspCircuit
 {
-    public CspCircuit(IOptions<CspOptions> options, TimeProvider time, BrokerMetrics metrics, ILogger<CspCircuit> logger)
+    public const string PipelineName = "csp";
+
+    public CspCircuit(IOptions<CspOptions> options, TimeProvider time, BrokerMetrics metrics, ILoggerFactory loggerFactory)
     {
         var settings = options.Value;
+        var logger = loggerFactory.CreateLogger<CspCircuit>();
         RequestTimeout = settings.RequestTimeout;
-        Pipeline = new ResiliencePipelineBuilder { Name = "csp", TimeProvider = time }
+        Pipeline = new ResiliencePipelineBuilder { Name = PipelineName, TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = 1.0,
@@ -47,6 +52,7 @@ internal sealed partial class CspCircuit
                 },
             })
             .AddTimeout(settings.RequestTimeout)
+            .ConfigureTelemetry(loggerFactory)
             .Build();
         metrics.CspCircuitState.Set(0);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
 using SandboxBroker.Api.Csp;
@@ -151,6 +152,23 @@ public sealed class LiveCspProviderTests
         Assert.True(broken.RetryAfter > TimeSpan.Zero);
         Assert.Equal(HealthStatus.Degraded, (await new CspCircuitReadinessCheck(h.Get<CspCircuit>()).CheckHealthAsync(new HealthCheckContext())).Status);
         Assert.Equal(1, h.Get<BrokerMetrics>().CspCircuitState.Value); // broker_csp_circuit_state: open
+    }
+
+    [Fact]
+    public async Task Polly_telemetry_reports_the_csp_breaker_opening()
+    {
+        // Polly's meter is process-wide: other tests' pipelines report too, so look for this one's instance.
+        using var events = new MetricCollector<int>(null, "Polly", "resilience.polly.strategy.events");
+        await using var h = await WorkerHarness.StartAsync(sandboxes: 1);
+        h.Csp.Faults.Down = true;
+        var csp = h.Get<ICspProvider>();
+        for (var i = 0; i < 5; i++)
+        {
+            await Assert.ThrowsAsync<CspException>(() => csp.ListSandboxesAsync(CancellationToken.None));
+        }
+
+        Assert.Contains(events.GetMeasurementSnapshot(), m =>
+            Equals(m.Tags["pipeline.name"], CspCircuit.PipelineName) && Equals(m.Tags["event.name"], "OnCircuitOpened"));
     }
 
     [Fact]
