@@ -17,7 +17,7 @@ internal static class NotOffered
         catch (BrokerProblemException problem) when (problem.IsMissingEndpoint)
         {
             throw new BrokerProblemException(problem.Status, problem.Code,
-                $"this broker does not offer {feature} ({problem.Method} {problem.Path} is not an endpoint there); it needs a newer broker.",
+                $"this broker does not offer {feature} (it has no such endpoint); it needs a newer broker.",
                 problem.RequestId, problem.Method, problem.Path);
         }
     }
