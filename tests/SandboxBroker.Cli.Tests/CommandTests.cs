@@ -92,6 +92,6 @@ public sealed class CommandTests(Brokers brokers)
         var shown = await CliRun.RunAsync(Url, Brokers.AdminToken, "jobs", "show", runId);
         Assert.True(shown.ExitCode == 0, shown.ToString());
         Assert.Contains($"cleanup {runId}: finished, outcome success (trigger admin", shown.Stdout);
-        Assert.Contains("counts: examined 0", shown.Stdout);
+        Assert.Matches(@"counts: .*examined \d+", shown.Stdout);
     }
 }

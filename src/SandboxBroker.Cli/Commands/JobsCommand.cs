@@ -12,6 +12,7 @@ namespace SandboxBroker.Cli.Commands;
 internal static class JobsCommand
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+    private static readonly string[] CommonCounts = ["examined", "changed", "failed", "skipped"];
 
     public static Command Create()
     {
@@ -110,8 +111,11 @@ internal static class JobsCommand
 
     private static bool Succeeded(JsonNode? run) => Formats.Text(run, "outcome") is "success" or "guarded";
 
+    /// <summary>The counts every job has first (examined, changed, failed, skipped), then the job's own (deleted, expired, ...).</summary>
     private static string Counts(JsonNode? run) =>
-        string.Join(", ", (run?["counts"]?.AsObject() ?? []).Select(c => $"{c.Key} {c.Value?.ToJsonString()}"));
+        string.Join(", ", (run?["counts"]?.AsObject() ?? [])
+            .OrderBy(c => Array.IndexOf(CommonCounts, c.Key) is var i and >= 0 ? i : CommonCounts.Length)
+            .Select(c => $"{c.Key} {c.Value?.ToJsonString()}"));
 
     private static void WriteResult(CliContext context, string job, JsonNode? body)
     {

@@ -46,7 +46,8 @@ public sealed class Brokers : IAsyncLifetime
         return client;
     }
 
-    private static async Task<BrokerProcess> StartAsync(Dictionary<string, string?> settings)
+    /// <summary>A broker of its own with these settings over the defaults (Production, tokens, empty CSP, no schedule).</summary>
+    public static async Task<BrokerProcess> StartAsync(Dictionary<string, string?> settings)
     {
         var environment = new Dictionary<string, string?>
         {
