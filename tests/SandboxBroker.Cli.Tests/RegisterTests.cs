@@ -100,6 +100,45 @@ public sealed class RegisterTests(Brokers brokers)
     }
 
     [Fact]
+    public async Task A_csv_as_spreadsheets_write_it_registers_quoted_fields_any_column_order_and_crlf()
+    {
+        var prefix = SandboxFiles.Prefix("quoted");
+        var csv = SandboxFiles.Write(
+            "External_ID,Name,Sandbox_ID\r\n" +
+            $"identity/accounts/{prefix}a,\"Lab, \"\"DNS\"\" edition\",{prefix}a\r\n" +
+            "\r\n" +
+            $"identity/accounts/{prefix}b,plain name,{prefix}b\r\n", ".csv");
+
+        var result = await CliRun.RunAsync(Url, Brokers.AdminToken, "register", "--csv", csv);
+        var shown = await CliRun.RunAsync(Url, Brokers.AdminToken, "show", prefix + "a", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("created 2, skipped 0", result.Stdout);
+        using var json = System.Text.Json.JsonDocument.Parse(shown.Stdout);
+        var sandbox = json.RootElement.GetProperty("sandbox");
+        Assert.Equal("Lab, \"DNS\" edition", sandbox.GetProperty("name").GetString());
+        Assert.Equal($"identity/accounts/{prefix}a", sandbox.GetProperty("external_id").GetString());
+    }
+
+    [Fact]
+    public async Task A_csv_with_an_id_twice_or_a_missing_column_is_refused_before_anything_is_sent()
+    {
+        var prefix = SandboxFiles.Prefix("dup");
+        var twice = SandboxFiles.Write($"sandbox_id,name,external_id\n{prefix}1,{prefix}a,x/1\n{prefix}2,{prefix}b,x/2\n{prefix}1,{prefix}c,x/3\n", ".csv");
+        var noColumn = SandboxFiles.Write($"sandbox_id,name\n{prefix}9,{prefix}z\n", ".csv");
+
+        var duplicate = await CliRun.RunAsync(Url, Brokers.AdminToken, "register", "--csv", twice);
+        var missing = await CliRun.RunAsync(Url, Brokers.AdminToken, "register", "--csv", noColumn);
+
+        Assert.True(duplicate.ExitCode == 1, duplicate.ToString());
+        Assert.Contains($"line 4: sandbox_id '{prefix}1' appears twice (first at line 2)", duplicate.Stderr);
+        Assert.True(missing.ExitCode == 1, missing.ToString());
+        Assert.Contains("line 1: the header must name the columns sandbox_id, name, external_id", missing.Stderr);
+        Assert.Contains("missing: external_id", missing.Stderr);
+        Assert.Equal(0, await AvailableAsync(prefix));
+    }
+
+    [Fact]
     public async Task A_missing_file_is_one_clear_line_and_exit_1()
     {
         var result = await CliRun.RunAsync(Url, Brokers.AdminToken, "register", "--csv", "/nonexistent/sandboxes.csv");

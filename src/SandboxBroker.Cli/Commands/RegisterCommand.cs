@@ -46,6 +46,7 @@ internal static class RegisterCommand
         var skippedIds = new JsonArray();
         try
         {
+            progress.Report(0);
             foreach (var batch in RegistrationBatches.Split(rows))
             {
                 var reply = await context.Broker.SendAsync(HttpMethod.Post, "admin/sandboxes", RegistrationBatches.Body(batch), ct);
