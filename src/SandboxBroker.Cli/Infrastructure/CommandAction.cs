@@ -61,6 +61,12 @@ internal static class CommandAction
             terminal.Error("error: " + input.Message);
             return ExitCodes.Failure;
         }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or System.Text.Json.JsonException)
+        {
+            // A 2xx whose body is not the shape this CLI knows (another service at that URL, or a much newer broker).
+            terminal.Error($"error: unexpected answer from the broker at {root}: {ex.Message}");
+            return ExitCodes.Failure;
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             terminal.Error("cancelled.");

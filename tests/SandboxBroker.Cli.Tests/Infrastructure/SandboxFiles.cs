@@ -20,9 +20,17 @@ public static class SandboxFiles
         return Write(text.ToString(), ".csv");
     }
 
+    /// <summary>One folder for the files of this test run, removed when the test process ends.</summary>
+    private static readonly Lazy<string> Folder = new(() =>
+    {
+        var folder = Directory.CreateTempSubdirectory("sbx-cli-files").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
+        return folder;
+    });
+
     public static string Write(string content, string extension)
     {
-        var path = Path.Combine(Path.GetTempPath(), "sbx-cli-" + Guid.NewGuid().ToString("N") + extension);
+        var path = Path.Combine(Folder.Value, Guid.NewGuid().ToString("N") + extension);
         File.WriteAllText(path, content);
         return path;
     }
