@@ -30,5 +30,9 @@ if [ -f scripts/deploy-checks.sh ]; then
   bash scripts/deploy-checks.sh
 fi
 
+# The operator CLI as a .NET tool: packed to artifacts/packages, where its install test (dotnet tool install --add-source) finds it.
+rm -rf artifacts/packages
+dotnet pack src/SandboxBroker.Cli -c Release -o artifacts/packages --nologo
+
 rm -rf TestResults
 dotnet test SandboxBroker.sln -c Release --logger "trx" --results-directory TestResults "$@"
