@@ -35,7 +35,8 @@ export function drawActivity(container, perMinute) {
       }
     });
     if (i % 15 === 0 || i === perMinute.length - 1) {
-      const label = svg("text", { x: left + i * slot, y: height - 4 });
+      const last = i === perMinute.length - 1;
+      const label = svg("text", { x: last ? width : left + i * slot, y: height - 4, "text-anchor": last ? "end" : "start" });
       label.textContent = new Date(minute.minute * 1000).toISOString().slice(11, 16);
       root.append(label);
     }

@@ -51,7 +51,8 @@ function renderStates(stats) {
 function renderHealth(activity, ready) {
   const c = activity.cleanup, x = activity.exhaustion;
   const eta = x.eta_seconds === null ? (x.available === 0 ? "pool empty" : "not in sight (no allocations lately)") : `about ${duration(x.eta_seconds)}`;
-  const circuit = ready?.checks?.csp ?? "unknown (readiness not answered)";
+  // The circuit is per replica (it guards this process's CSP calls); /readyz reports it only in live CSP mode.
+  const circuit = ready === null ? "unknown (readiness not answered)" : ready.checks?.csp ?? "no live CSP calls here (simulated CSP)";
   const rows = [
     ["Cleanup backlog", `${c.pending_deletion} pending deletion, ${c.deletion_failed} failed`],
     ["Oldest pending deletion", c.oldest_pending_age_seconds === null ? "none" : `${duration(c.oldest_pending_age_seconds)} (since ${time(c.oldest_pending_since)})`],

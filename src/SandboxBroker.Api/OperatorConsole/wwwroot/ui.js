@@ -19,7 +19,7 @@ export function el(tag, attrs = {}, ...children) {
 /** A table from column definitions {label, value(row), num?}. */
 export function fillTable(table, columns, rows, caption) {
   table.replaceChildren(
-    caption ? el("caption", { class: "muted", text: caption }) : null,
+    ...(caption ? [el("caption", { class: "muted", text: caption })] : []),
     el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col", class: c.num ? "num" : null, text: c.label })))),
     el("tbody", {}, rows.map((row) => el("tr", {}, columns.map((c) => {
       const value = c.value(row);
