@@ -15,6 +15,19 @@ internal static class ConsoleScenario
 
     public static string ScreenshotFolder { get; } = Path.Combine(RepositoryRoot, "TestResults", "console-screenshots");
 
+    /// <summary>Runs the scenario and asserts it found nothing wrong and wrote its screenshots.</summary>
+    public static async Task PassesAsync(string scenario, BrokerProcess broker, int screenshots)
+    {
+        var report = await RunAsync(scenario, broker);
+
+        Assert.True(report.Failures.Count == 0, "failed checks:\n" + string.Join("\n", report.Failures));
+        Assert.True(report.ConsoleErrors.Count == 0, "console errors:\n" + string.Join("\n", report.ConsoleErrors));
+        Assert.True(report.ForeignRequests.Count == 0, "requests to other hosts:\n" + string.Join("\n", report.ForeignRequests));
+        Assert.Equal(screenshots, report.Screenshots.Count);
+        Assert.All(report.Screenshots, file => Assert.True(new FileInfo(file).Length > 1000, $"{file} is not a screenshot"));
+        Assert.True(report.Ok && report.ExitCode == 0, $"scenario {scenario} exited {report.ExitCode}: {report.Stderr}");
+    }
+
     public static async Task<ScenarioReport> RunAsync(string scenario, BrokerProcess broker)
     {
         var chromium = FindChromium();
@@ -33,6 +46,7 @@ internal static class ConsoleScenario
         info.ArgumentList.Add(scenario);
         info.Environment["BROKER_URL"] = broker.BaseAddress.ToString();
         info.Environment["ADMIN_TOKEN"] = ConsoleBroker.AdminToken;
+        info.Environment["TRACK_TOKEN"] = ConsoleBroker.TrackToken;
         info.Environment["TOOLS_DIR"] = tools;
         info.Environment["CHROMIUM"] = chromium;
         info.Environment["SCREENSHOT_DIR"] = ScreenshotFolder;

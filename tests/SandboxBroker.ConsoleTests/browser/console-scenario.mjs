@@ -18,7 +18,11 @@ const foreignRequests = [];
 const screenshots = [];
 // Chromium reports every non-2xx fetch as a console error ("Failed to load resource"); the scenarios that provoke a
 // 401 or a refused connection on purpose allow exactly those, nothing else.
-const expectedLoadErrors = { "wrong-token": /Failed to load resource: the server responded with a status of 401/, "unreachable": /Failed to load resource: net::ERR_/ };
+const expectedLoadErrors = {
+  "wrong-token": /Failed to load resource: the server responded with a status of 401/,
+  "unreachable": /Failed to load resource: net::ERR_/,
+  "changed-behind-the-page": /Failed to load resource: the server responded with a status of 40[49]/,
+};
 
 function check(condition, message) {
   if (!condition) failures.push(message);
@@ -76,7 +80,8 @@ const scenarios = {
     await page.getByLabel("Requester").fill("student-alice");
     await page.getByRole("button", { name: "Search" }).click();
     const rows = page.locator("#sandbox-table tbody tr");
-    await rows.first().waitFor();
+    await page.locator("#sandbox-table tbody tr", { hasText: "student-alice" }).waitFor();
+    await page.locator("#sandbox-table tbody tr", { hasNotText: "student-alice" }).waitFor({ state: "detached" }).catch(() => {});
     check((await rows.count()) === 1, `requester filter finds exactly one sandbox, got ${await rows.count()}`);
     await rows.first().locator("button").focus();
     await page.keyboard.press("Enter");
@@ -94,7 +99,8 @@ const scenarios = {
     await page.goto(new URL("/console/#sandboxes", broker).href);
     await page.getByLabel("Requester").fill("student-bob");
     await page.getByRole("button", { name: "Search" }).click();
-    await page.locator("#sandbox-table tbody tr button").first().click();
+    // The unfiltered first page may still be on screen: wait for the participant's row.
+    await page.locator("#sandbox-table tbody tr", { hasText: "student-bob" }).locator("button").click();
     const release = page.getByRole("button", { name: "Release…" });
     await release.waitFor();
     const id = await page.locator("#sandbox-detail").getAttribute("data-sandbox-id");
@@ -108,6 +114,42 @@ const scenarios = {
     check((await adminApi(`/sandboxes/${id}`)).status === "pending_deletion", "the store has it pending_deletion");
     check((await page.locator("#message").innerText()).includes("pending_deletion"), "the page says what happened");
     await shoot(page, "release-done");
+  },
+
+  // The sandbox changed behind the page: its participant released it and cleanup deleted it, then the operator clicks
+  // Release. The broker's real answer (404, a tombstone) is shown in the page. A 409 INVALID_STATE cannot come from
+  // this button on a real broker (it shows only for allocated sandboxes and a repeat release is a 200), so its display
+  // is checked with the broker's problem body for that case answered by the browser's router.
+  async "changed-behind-the-page"(page) {
+    await signIn(page);
+    await page.goto(new URL("/console/#sandboxes", broker).href);
+    await page.getByLabel("Requester").fill("student-carol");
+    await page.getByRole("button", { name: "Search" }).click();
+    // The unfiltered first page may still be on screen: wait for the participant's row.
+    await page.locator("#sandbox-table tbody tr", { hasText: "student-carol" }).locator("button").click();
+    const release = page.getByRole("button", { name: "Release…" });
+    await release.waitFor();
+    const id = await page.locator("#sandbox-detail").getAttribute("data-sandbox-id");
+    const track = { Authorization: "Bearer " + process.env.TRACK_TOKEN, "X-Instruqt-Sandbox-ID": "student-carol" };
+    check((await fetch(new URL(`/v1/sandboxes/${id}/mark-for-deletion`, broker), { method: "POST", headers: track })).ok, "carol releases it");
+    check((await adminApi("/cleanup", "POST")).deleted >= 1, "cleanup deletes it upstream");
+    await release.click();
+    await page.getByRole("dialog").getByRole("button", { name: "Release" }).click();
+    await page.locator("#message", { hasText: "not found" }).waitFor();
+    check((await page.locator("#message").innerText()).includes("SANDBOX_NOT_FOUND"), "the problem code is shown");
+    await page.locator('#detail-fields [data-field="Status"]', { hasText: "deleted" }).waitFor(); // re-read after the error
+    check(await release.isHidden(), "a deleted sandbox offers no Release");
+
+    await page.route("**/release", (route) => route.fulfill({
+      status: 409, contentType: "application/problem+json",
+      body: JSON.stringify({ status: 409, title: "Conflict", detail: `Sandbox ${id} is available; release needs allocated.`, code: "INVALID_STATE", request_id: "r-409" }),
+    }));
+    await page.evaluate(() => { document.getElementById("release").hidden = false; });
+    await release.click();
+    await page.getByRole("dialog").getByRole("button", { name: "Release" }).click();
+    await page.locator("#message", { hasText: "release needs allocated" }).waitFor();
+    check((await page.locator("#message").innerText()).includes("INVALID_STATE, request r-409"), "code and request id are shown");
+    await shoot(page, "release-conflict");
   },
 
   // A wrong token: the page says so and offers the sign-in again, never a blank screen.
@@ -141,6 +183,9 @@ const scenarios = {
     await page.getByRole("link", { name: "Jobs" }).click();
     await page.locator('[data-job="sync"] tbody tr').first().waitFor();
     check((await page.locator("[data-job]").count()) >= 4, "every job is listed");
+    await page.getByRole("button", { name: "Run expiry" }).click();
+    await page.locator("#job-progress", { hasText: "expiry finished" }).waitFor();
+    check((await page.locator('[data-job="expiry"] tbody tr').count()) >= 2, "the triggered run is listed under expiry");
     await shoot(page, "jobs");
   },
 };

@@ -36,11 +36,11 @@ export async function showJobs() {
 }
 
 async function trigger(button) {
-  const name = button.dataset.trigger;
+  const name = button.textContent.replace(/^Run /, "");
   button.disabled = true;
   $("job-progress").textContent = `Running ${name}…`;
   try {
-    const { status, body } = await admin("/" + name, { method: "POST" });
+    const { status, body } = await admin("/" + button.dataset.trigger, { method: "POST" });
     if (status === 202 && body.run_id) {
       await follow(body.run_id);
     } else if (status === 202) {
