@@ -95,6 +95,7 @@ async function act(action) {
     await load(pageCursor);
   } catch (error) {
     onError(error);
-    await open(id);
+    await open(id); // show where it stands now, in the detail and in the list
+    await load(pageCursor);
   }
 }
