@@ -136,4 +136,17 @@ public abstract class AdminActivityTests : IAsyncLifetime
 public sealed class SqliteAdminActivityTests : AdminActivityTests
 {
     protected override Task<BrokerFactory> CreateBrokerAsync() => Task.FromResult(EmptyBroker().WithTime(Clock));
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_activity_with_its_window_and_answers()
+    {
+        using var client = Broker.AnonymousClient();
+        var document = await GetOkAsync(client, "/v1/openapi.json");
+        var operation = document.GetProperty("paths").GetProperty("/v1/admin/activity").GetProperty("get");
+        Assert.Contains(operation.GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "minutes");
+        var responses = operation.GetProperty("responses");
+        Assert.True(responses.TryGetProperty("200", out _));
+        Assert.True(responses.TryGetProperty("400", out _));
+        Assert.True(responses.TryGetProperty("401", out _));
+    }
 }
