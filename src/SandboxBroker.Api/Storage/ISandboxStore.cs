@@ -69,6 +69,23 @@ public interface ISandboxStore : ISandboxRecords
     /// <summary>The history of every sandbox in one state (the invariant checks replay them); pages internally.</summary>
     IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, CancellationToken ct);
 
+    /// <summary>
+    /// The history of every sandbox in one state whose record changed at or after <paramref name="since"/> (updated_at),
+    /// for the activity view: every event at or after <paramref name="since"/> is in one of them. The default reads every
+    /// record of the state and keeps those with such an event; the stores narrow the read by updated_at.
+    /// </summary>
+    async IAsyncEnumerable<SandboxHistory> ScanHistoriesChangedSinceAsync(
+        SandboxStatus status, long since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var history in ScanHistoriesAsync(status, ct))
+        {
+            if (history.Events.Any(e => e.At >= since))
+            {
+                yield return history;
+            }
+        }
+    }
+
     /// <summary>Exact counts per state at the time of the call, without reading the whole table.</summary>
     Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct);
 

@@ -82,6 +82,9 @@ internal sealed partial class TransitionLoggingStore(ISandboxStore inner, ILogge
     public IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, CancellationToken ct) =>
         inner.ScanHistoriesAsync(status, ct);
 
+    public IAsyncEnumerable<SandboxHistory> ScanHistoriesChangedSinceAsync(SandboxStatus status, long since, CancellationToken ct) =>
+        inner.ScanHistoriesChangedSinceAsync(status, since, ct);
+
     public Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct) => inner.CountAsync(namePrefix, ct);
 
     public Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct) => inner.AddToSequenceAsync(name, delta, ct);

@@ -109,6 +109,9 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
     public IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, CancellationToken ct) =>
         listing.ScanHistoriesAsync(status, ct);
 
+    public IAsyncEnumerable<SandboxHistory> ScanHistoriesChangedSinceAsync(SandboxStatus status, long since, CancellationToken ct) =>
+        listing.ScanHistoriesAsync(status, ct, since);
+
     public Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct) => listing.CountAsync(namePrefix, ct);
 
     public Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct) => sequences.AddToSequenceAsync(name, delta, ct);

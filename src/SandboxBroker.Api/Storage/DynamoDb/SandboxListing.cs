@@ -137,17 +137,21 @@ internal sealed class SandboxListing(DynamoDbTable table)
         }
     }
 
-    public async IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(
+        SandboxStatus status, [EnumeratorCancellation] CancellationToken ct, long changedSince = 0)
     {
-        await foreach (var (sandbox, item) in ScanItemsAsync(status, ct))
+        await foreach (var (sandbox, item) in ScanItemsAsync(status, ct, changedSince))
         {
             yield return new SandboxHistory(sandbox.SandboxId, sandbox.Status, HistoryAttribute.Read(item));
         }
     }
 
-    /// <summary>Every sandbox item in one state, from StatusIndex (which projects every attribute).</summary>
+    /// <summary>
+    /// Every sandbox item in one state, from StatusIndex (which projects every attribute); with
+    /// <paramref name="changedSince"/> the index filters out items whose updated_at is older, so only recent ones travel.
+    /// </summary>
     private async IAsyncEnumerable<(Sandbox Sandbox, Dictionary<string, AttributeValue> Item)> ScanItemsAsync(
-        SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
+        SandboxStatus status, [EnumeratorCancellation] CancellationToken ct, long changedSince = 0)
     {
         var e = new Expr();
         var request = new QueryRequest
@@ -155,10 +159,15 @@ internal sealed class SandboxListing(DynamoDbTable table)
             TableName = table.Name,
             IndexName = StatusIndex,
             KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(status.ToWire())}",
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
             Limit = 500,
         };
+        if (changedSince > 0)
+        {
+            request.FilterExpression = $"{e.Attr(UpdatedAt)} >= {e.Val(changedSince)}";
+        }
+
+        request.ExpressionAttributeNames = e.Names;
+        request.ExpressionAttributeValues = e.Values;
         do
         {
             var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);

@@ -291,7 +291,11 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
         }
     }
 
-    public async IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, [EnumeratorCancellation] CancellationToken ct)
+    public IAsyncEnumerable<SandboxHistory> ScanHistoriesAsync(SandboxStatus status, CancellationToken ct) =>
+        ScanHistoriesChangedSinceAsync(status, 0, ct);
+
+    public async IAsyncEnumerable<SandboxHistory> ScanHistoriesChangedSinceAsync(
+        SandboxStatus status, long since, [EnumeratorCancellation] CancellationToken ct)
     {
         var after = "";
         while (true)
@@ -299,8 +303,9 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             var page = new List<SandboxHistory>(500);
             await using (var connection = await OpenReaderAsync(ct))
             await using (var command = Command(connection,
-                "SELECT sandbox_id, history FROM sandboxes WHERE status = $s AND sandbox_id > $after ORDER BY sandbox_id LIMIT 500",
-                ("$s", status.ToWire()), ("$after", after)))
+                "SELECT sandbox_id, history FROM sandboxes WHERE status = $s AND sandbox_id > $after AND updated_at >= $since " +
+                "ORDER BY sandbox_id LIMIT 500",
+                ("$s", status.ToWire()), ("$after", after), ("$since", since)))
             await using (var reader = await command.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
