@@ -7,6 +7,7 @@ let pageCursor = null; // the cursor of the page shown (null: first page)
 let nextCursor = null;
 let pageNumber = 1;
 let onError = () => {};
+let latestLoad = 0; // answers arrive in any order: only the newest request may fill the table
 
 export function setUpSandboxes(handleError) {
   onError = handleError;
@@ -27,8 +28,10 @@ export function showSandboxes() {
 }
 
 async function load(cursor) {
+  const thisLoad = ++latestLoad;
   try {
     const { body } = await admin("/sandboxes", { params: { ...filters, limit: 25, cursor } });
+    if (thisLoad !== latestLoad) return; // a newer search or page was asked for meanwhile: its answer wins
     pageCursor = cursor;
     nextCursor = body.cursor;
     fillTable($("sandbox-table"), [
@@ -44,7 +47,7 @@ async function load(cursor) {
     $("first-page").disabled = cursor === null;
     $("page-info").textContent = `Page ${pageNumber}, ${body.count} shown${body.cursor ? ", more on the next page" : ""}.`;
   } catch (error) {
-    onError(error);
+    if (thisLoad === latestLoad) onError(error);
   }
 }
 
