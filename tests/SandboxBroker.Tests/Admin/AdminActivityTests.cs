@@ -11,28 +11,12 @@ namespace SandboxBroker.Tests.Admin;
 /// GET /admin/activity over HTTP on a clock the test moves: per-minute buckets from history events, counts by prefix and
 /// lab, backlog and exhaustion from the live records. Store-agnostic: each store runs it through a subclass.
 /// </summary>
-public abstract class AdminActivityTests : IAsyncLifetime
+public abstract class AdminActivityTests : PerStoreHostTests
 {
     /// <summary>10 s into a minute, so the minute buckets are known in advance.</summary>
     private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000 + 10);
 
-    private BrokerFactory? broker;
-
     protected FakeTimeProvider Clock { get; } = new(Start);
-
-    protected BrokerFactory Broker => broker ?? throw new InvalidOperationException("not initialised");
-
-    protected abstract Task<BrokerFactory> CreateBrokerAsync();
-
-    public async Task InitializeAsync() => broker = await CreateBrokerAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (broker is not null)
-        {
-            await broker.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task Allocations_releases_and_deletions_land_in_their_minutes_and_the_breakdowns_count_live_records()

@@ -9,24 +9,8 @@ namespace SandboxBroker.Tests.Admin;
 /// Listing, paging and filters over HTTP. Store-agnostic: each store runs it through a subclass
 /// (<see cref="SqliteAdminListingTests"/>; DynamoDB Local in its own subclass).
 /// </summary>
-public abstract class AdminListingTests : IAsyncLifetime
+public abstract class AdminListingTests : PerStoreHostTests
 {
-    private BrokerFactory? broker;
-
-    protected BrokerFactory Broker => broker ?? throw new InvalidOperationException("not initialised");
-
-    protected abstract Task<BrokerFactory> CreateBrokerAsync();
-
-    public async Task InitializeAsync() => broker = await CreateBrokerAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (broker is not null)
-        {
-            await broker.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Paging_250_registered_sandboxes_with_limit_100_returns_each_exactly_once()
     {

@@ -1,6 +1,3 @@
-using Amazon.DynamoDBv2;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using SandboxBroker.Api.Storage;
 using SandboxBroker.Api.Storage.DynamoDb;
 using SandboxBroker.Tests.Infrastructure;
@@ -14,17 +11,7 @@ public sealed class DynamoDbAdminListingTests(DynamoDbLocalFixture dynamo) : Adm
 {
     protected override Task<BrokerFactory> CreateBrokerAsync()
     {
-        var options = dynamo.Options();
-        var broker = AdminTestKit.EmptyBroker()
-            .With("Storage:Provider", "DynamoDb")
-            .With("Storage:Sqlite:Path", null)
-            .With("Storage:DynamoDb:TableName", options.TableName)
-            .With("Storage:DynamoDb:ServiceUrl", options.ServiceUrl)
-            .With("Storage:DynamoDb:Region", options.Region)
-            .With("Storage:DynamoDb:CreateTable", "true")
-            .With("Storage:DynamoDb:Timeout", "00:00:10")
-            // Dummy credentials: the SDK must never look for real ones (or the instance-metadata endpoint).
-            .WithServices(s => s.Replace(ServiceDescriptor.Singleton<IAmazonDynamoDB>(_ => dynamo.Local.CreateClient(options))));
+        var broker = OnDynamoDbLocal(AdminTestKit.EmptyBroker(), dynamo);
         return Task.FromResult(broker);
     }
 
