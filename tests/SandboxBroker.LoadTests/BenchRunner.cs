@@ -94,6 +94,7 @@ public static class BenchRunner
             ["RateLimiting__PermitsPerSecond"] = "1000",
             ["RateLimiting__Burst"] = "10000",
             ["RateLimiting__PerTokenPermitsPerSecond"] = "1000000",
+            ["Broker__DefaultAllocationsPerMinute"] = "1000000", // one token speaks for every simulated participant
         };
         if (store == "sqlite")
         {

@@ -23,7 +23,8 @@ public sealed record AdminSandboxResponse(
     long CreatedAt,
     long UpdatedAt,
     string? SfdcAccountId,
-    long? DeletedAt)
+    long? DeletedAt,
+    string? AllocatedVia)
 {
     public static AdminSandboxResponse From(Sandbox s) => new(
         s.SandboxId,
@@ -44,7 +45,8 @@ public sealed record AdminSandboxResponse(
         s.CreatedAt,
         s.UpdatedAt,
         s.SfdcAccountId,
-        s.DeletedAt);
+        s.DeletedAt,
+        s.AllocatedVia);
 }
 
 /// <summary>One page of GET /admin/sandboxes; <c>cursor</c> is null on the last page.</summary>

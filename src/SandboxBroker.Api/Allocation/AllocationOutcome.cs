@@ -16,6 +16,9 @@ public abstract record AllocationOutcome
     /// <summary>No available sandbox matches (409).</summary>
     public sealed record PoolEmpty : AllocationOutcome;
 
+    /// <summary>The token's quota of new allocations this minute is used up (429 with Retry-After).</summary>
+    public sealed record QuotaExceeded(string TokenName, int RetryAfterSeconds) : AllocationOutcome;
+
     /// <summary>Time budget spent or store unavailable (503, Retry-After: 1).</summary>
     public sealed record Unavailable(string Reason) : AllocationOutcome;
 }

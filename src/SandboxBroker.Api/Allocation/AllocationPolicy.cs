@@ -17,6 +17,7 @@ internal sealed class AllocationPolicy(
     TimeProvider time,
     IOptionsMonitor<BrokerOptions> options,
     CandidateReservations inFlight,
+    AllocationQuota quota,
     BrokerMetrics metrics)
 {
     /// <summary>Allocated, Replayed or PoolEmpty. Stops on <paramref name="ct"/> (the time budget) between steps.</summary>
@@ -32,8 +33,27 @@ internal sealed class AllocationPolicy(
                 return new AllocationOutcome.Replayed(held);
             }
 
-            // recorded (when set) names a sandbox this requester and key released: a new claim replaces it.
-            if (await ClaimAsync(session, caller, recorded, ct) is { } outcome)
+            // A new allocation from here on: it counts against the token's quota unless it ends without a sandbox.
+            if (!quota.TryTake(caller.Token.Name, caller.Token.AllocationsPerMinute, out var retryAfter))
+            {
+                return new AllocationOutcome.QuotaExceeded(caller.Token.Name, retryAfter);
+            }
+
+            AllocationOutcome? outcome = null;
+            try
+            {
+                // recorded (when set) names a sandbox this requester and key released: a new claim replaces it.
+                outcome = await ClaimAsync(session, caller, recorded, ct);
+            }
+            finally
+            {
+                if (outcome is not AllocationOutcome.Allocated)
+                {
+                    quota.Return(caller.Token.Name);
+                }
+            }
+
+            if (outcome is not null)
             {
                 return outcome;
             }
@@ -105,6 +125,7 @@ internal sealed class AllocationPolicy(
             Requester = caller.Requester,
             IdempotencyKey = caller.IdempotencyKey,
             TrackName = caller.TrackName,
+            AllocatedVia = caller.Token.Name,
             Now = now,
             ExpiresAt = now + (long)settings.LabDuration.TotalSeconds,
             LabDurationHours = settings.LabDuration.TotalHours,

@@ -44,13 +44,18 @@ internal sealed partial class AllocationService(
         {
             LogPoolEmpty(logger, caller.NamePrefix ?? "");
         }
+        else if (outcome is AllocationOutcome.QuotaExceeded quota)
+        {
+            LogQuotaExceeded(logger, quota.TokenName, caller.Token.AllocationsPerMinute);
+            metrics.AllocationQuotaExceeded.WithLabels(quota.TokenName).Inc();
+        }
 
         metrics.AllocateTotal.WithLabels(OutcomeLabel(outcome)).Inc();
         metrics.AllocationLatency.Observe(time.GetElapsedTime(startedTimestamp).TotalSeconds);
         return outcome;
     }
 
-    public async Task<HolderOutcome> GetAsync(string sandboxId, string requester, CancellationToken ct)
+    public async Task<HolderOutcome> GetAsync(string sandboxId, TrackCaller caller, CancellationToken ct)
     {
         var sandbox = await store.GetAsync(sandboxId, ct);
         if (sandbox is null || sandbox.IsTombstone)
@@ -58,7 +63,8 @@ internal sealed partial class AllocationService(
             return new HolderOutcome.NotFound();
         }
 
-        return sandbox.IsHeldBy(requester) ? new HolderOutcome.Ok(sandbox) : new HolderOutcome.NotOwner();
+        ArgumentNullException.ThrowIfNull(caller);
+        return sandbox.IsHeldBy(caller.Requester, caller.Token.Name) ? new HolderOutcome.Ok(sandbox) : new HolderOutcome.NotOwner();
     }
 
     /// <summary>allocated → pending_deletion by the holder; a repeat (already pending or failed) is still fine.</summary>
@@ -66,13 +72,13 @@ internal sealed partial class AllocationService(
     {
         ArgumentNullException.ThrowIfNull(caller);
         var requester = caller.Requester;
-        var change = Transitions.Release(sandboxId, time.NowEpochSeconds(), holder: requester, caller.Cause);
+        var change = Transitions.Release(sandboxId, time.NowEpochSeconds(), holder: requester, caller.Cause, via: caller.Token.Name);
         var result = await store.TransitionAsync(change, ct);
         HolderOutcome outcome = result switch
         {
             TransitionResult.Applied applied => new HolderOutcome.Ok(applied.Sandbox),
             TransitionResult.Conflict { Current: var current } when current.IsTombstone => new HolderOutcome.NotFound(),
-            TransitionResult.Conflict { Current: var current } when !current.IsHeldBy(requester) => new HolderOutcome.NotOwner(),
+            TransitionResult.Conflict { Current: var current } when !current.IsHeldBy(requester, caller.Token.Name) => new HolderOutcome.NotOwner(),
             TransitionResult.Conflict { Current: var current }
                 when current.Status is SandboxStatus.PendingDeletion or SandboxStatus.DeletionFailed => new HolderOutcome.Repeat(current),
             TransitionResult.Conflict => new HolderOutcome.NotOwner(),
@@ -94,11 +100,15 @@ internal sealed partial class AllocationService(
         AllocationOutcome.Allocated => "success",
         AllocationOutcome.Replayed => "idempotent",
         AllocationOutcome.PoolEmpty => "no_sandboxes",
+        AllocationOutcome.QuotaExceeded => "quota_exceeded",
         _ => "error",
     };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No sandboxes available (name prefix '{NamePrefix}')")]
     private static partial void LogPoolEmpty(ILogger logger, string namePrefix);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Allocation quota exceeded for token {token}: {AllocationsPerMinute} new allocations a minute")]
+    private static partial void LogQuotaExceeded(ILogger logger, string token, int allocationsPerMinute);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Store unavailable during allocation: {Reason}")]
     private static partial void LogStoreUnavailable(ILogger logger, string reason);

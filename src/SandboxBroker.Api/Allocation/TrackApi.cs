@@ -10,6 +10,7 @@ internal static class TrackApi
     public static IServiceCollection AddAllocation(this IServiceCollection services)
     {
         services.AddSingleton<CandidateReservations>();
+        services.AddSingleton<AllocationQuota>();
         services.AddSingleton<AllocationPolicy>();
         services.AddSingleton<AllocationService>();
         return services;
@@ -24,13 +25,14 @@ internal static class TrackApi
         group.MapPost("/allocate", AllocateAsync)
             .WithName("Allocate")
             .WithSummary("Allocate a sandbox to the requester (idempotent per requester and Idempotency-Key)")
-            .WithDescription("201 with a new sandbox, 200 when this requester and key already hold one, 409 NO_SANDBOXES_AVAILABLE when the pool is empty, 503 with Retry-After when the store is unavailable. Headers: X-Instruqt-Sandbox-ID (or legacy X-Track-ID), optional X-Instruqt-Track-ID, X-Sandbox-Name-Prefix, Idempotency-Key. The body is ignored.")
+            .WithDescription("201 with a new sandbox, 200 when this requester and key already hold one, 409 NO_SANDBOXES_AVAILABLE when the pool is empty, 429 ALLOCATION_QUOTA_EXCEEDED when the token's new allocations this minute are used up, 403 FORBIDDEN for a name prefix outside a scoped token's prefixes, 503 with Retry-After when the store is unavailable. Headers: X-Instruqt-Sandbox-ID (or legacy X-Track-ID), optional X-Instruqt-Track-ID, X-Sandbox-Name-Prefix, Idempotency-Key. The body is ignored.")
             .Produces<TrackSandboxResponse>(StatusCodes.Status201Created)
             .Produces<TrackSandboxResponse>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapGet("/sandboxes/{sandboxId}", GetAsync)
@@ -81,7 +83,7 @@ internal static class TrackApi
             return problem!;
         }
 
-        return TrackResults.ForGet(await allocation.GetAsync(sandboxId, caller.Requester, context.RequestAborted), sandboxId);
+        return TrackResults.ForGet(await allocation.GetAsync(sandboxId, caller, context.RequestAborted), sandboxId);
     }
 
     private static async Task<IResult> MarkForDeletionAsync(string sandboxId, HttpContext context, AllocationService allocation)

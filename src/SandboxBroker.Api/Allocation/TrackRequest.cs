@@ -9,17 +9,28 @@ public sealed record TrackCaller(string Requester, string IdempotencyKey, string
     /// <summary>The token's actor name (track:&lt;token name&gt;), for history.</summary>
     public string Actor { get; init; } = BrokerRoles.Track;
 
+    /// <summary>
+    /// The token the caller presented: its name binds the sandboxes it allocates (allocated_via) and its quota
+    /// counts them. In-process callers (tests, the raw-store benchmark) get an unscoped token without a quota.
+    /// </summary>
+    public BrokerToken Token { get; init; } = InProcessToken;
+
     /// <summary>The request's X-Request-ID, for history.</summary>
     public string? RequestId { get; init; }
 
     /// <summary>What a history event of this caller's change says about it.</summary>
     public ChangeCause Cause => new(Actor, RequestId) { Requester = Requester, TrackName = TrackName };
+
+    internal static BrokerToken InProcessToken { get; } = new(BrokerRoles.Track, BrokerRoles.Track, new byte[32], [], int.MaxValue);
 }
 
 /// <summary>Reads and validates <see cref="TrackCaller"/> from the track headers.</summary>
 public static class TrackCallers
 {
-    /// <summary>Returns a 400 problem when the requester is missing or any header is malformed.</summary>
+    /// <summary>
+    /// Returns a 400 problem when the requester is missing or any header is malformed, and 403 FORBIDDEN when a
+    /// scoped token asks for a name prefix outside its scope (without the header, its first prefix applies).
+    /// </summary>
     public static bool TryRead(HttpContext context, out TrackCaller caller, out IResult? problem)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -45,8 +56,21 @@ public static class TrackCallers
             return false;
         }
 
+        var token = context.Features.Get<BrokerTokenFeature>()?.Token;
+        if (token is { IsScoped: true })
+        {
+            prefix ??= token.NamePrefixes[0];
+            if (!token.Covers(prefix))
+            {
+                problem = Problems.Result(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
+                    $"{TrackHeaders.NamePrefix} '{prefix}' is outside the scope of token '{token.Name}'.");
+                return false;
+            }
+        }
+
         caller = new TrackCaller(requester, key, trackName, prefix)
         {
+            Token = token ?? TrackCaller.InProcessToken,
             Actor = BrokerRoles.ActorOf(context.User),
             RequestId = context.TraceIdentifier,
         };

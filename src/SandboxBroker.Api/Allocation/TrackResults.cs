@@ -12,6 +12,8 @@ internal static class TrackResults
         AllocationOutcome.Replayed r => TypedResults.Ok(TrackSandboxResponse.From(r.Sandbox)),
         AllocationOutcome.PoolEmpty => Problems.Result(StatusCodes.Status409Conflict, ErrorCodes.NoSandboxesAvailable,
             "No sandboxes available in the pool."),
+        AllocationOutcome.QuotaExceeded q => Problems.Result(StatusCodes.Status429TooManyRequests, ErrorCodes.AllocationQuotaExceeded,
+            $"Token '{q.TokenName}' has used its quota of new allocations for this minute; retry after {q.RetryAfterSeconds} s.", q.RetryAfterSeconds),
         AllocationOutcome.Unavailable u => Problems.Unavailable($"Allocation could not complete: {u.Reason}. Retry shortly."),
         _ => throw new InvalidOperationException("unknown allocation outcome"),
     };

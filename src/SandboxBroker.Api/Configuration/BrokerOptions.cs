@@ -16,6 +16,13 @@ public sealed class BrokerOptions
     public List<string> TrackTokens { get; set; } = [];
     public List<string> AdminTokens { get; set; } = [];
 
+    /// <summary>Structured, named tokens (SPEC 11.3), beside the list form (named track-1..., admin-1...).</summary>
+    public Dictionary<string, TokenOptions> Tokens { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>New allocations (not replays) a minute per token name, unless the token sets its own.</summary>
+    [Range(1, 1_000_000)]
+    public int DefaultAllocationsPerMinute { get; set; } = 600;
+
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
     public TimeSpan LabDuration { get; set; } = TimeSpan.FromHours(Sandbox.DefaultLabDurationHours);
 

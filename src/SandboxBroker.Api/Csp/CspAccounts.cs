@@ -11,8 +11,12 @@ namespace SandboxBroker.Api.Csp;
 /// </summary>
 internal static class CspAccounts
 {
-    /// <summary>Throws <see cref="CspException"/> (a breaker failure) when the body is not the documented shape.</summary>
-    public static IReadOnlyList<UpstreamSandbox> Parse(JsonDocument document)
+    /// <summary>
+    /// Throws <see cref="CspException"/> (a breaker failure) when the body is not the documented shape. An active
+    /// sandbox account without csp_id is left out and named to <paramref name="skipped"/>: keyed any other way, one
+    /// account could end up under two sandbox ids (SPEC 11.3).
+    /// </summary>
+    public static IReadOnlyList<UpstreamSandbox> Parse(JsonDocument document, Action<string>? skipped = null)
     {
         if (document.RootElement.ValueKind != JsonValueKind.Object
             || !document.RootElement.TryGetProperty("results", out var results)
@@ -24,7 +28,7 @@ internal static class CspAccounts
         var sandboxes = new List<UpstreamSandbox>(results.GetArrayLength());
         foreach (var account in results.EnumerateArray())
         {
-            if (ToSandbox(account) is { } sandbox)
+            if (ToSandbox(account, skipped) is { } sandbox)
             {
                 sandboxes.Add(sandbox);
             }
@@ -33,7 +37,7 @@ internal static class CspAccounts
         return sandboxes;
     }
 
-    private static UpstreamSandbox? ToSandbox(JsonElement account)
+    private static UpstreamSandbox? ToSandbox(JsonElement account, Action<string>? skipped)
     {
         if (account.ValueKind != JsonValueKind.Object
             || !Is(account, "account_type", "sandbox")
@@ -43,9 +47,13 @@ internal static class CspAccounts
             return null;
         }
 
-        // The original fell back to id when csp_id is missing; a path like identity/accounts/<uuid> cannot be a
-        // route segment, so the fallback is its last segment (the uuid).
-        var sandboxId = Text(account, "csp_id") is { Length: > 0 } cspId ? cspId : UuidOf(id);
+        // The original fell back to id when csp_id is missing; that keys one account two ways if csp_id appears later.
+        if (Text(account, "csp_id") is not { Length: > 0 } sandboxId)
+        {
+            skipped?.Invoke(id);
+            return null;
+        }
+
         var name = Text(account, "name") is { Length: > 0 } n ? n : "sandbox-" + sandboxId;
         return new UpstreamSandbox(sandboxId, name, id, EpochOf(Text(account, "created_at")), Text(account, "sfdc_account_id"));
     }

@@ -30,7 +30,7 @@ internal sealed partial class LiveCspProvider(
             ThrowUnlessSuccess(response, "list", acceptNotFound: false);
             await using var body = await response.Content.ReadAsStreamAsync(token);
             using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
-            return CspAccounts.Parse(document);
+            return CspAccounts.Parse(document, skipped => LogAccountWithoutCspId(logger, skipped));
         }, ct);
 
     public Task DeleteSandboxAsync(Sandbox sandbox, CancellationToken ct)
@@ -130,6 +130,9 @@ internal sealed partial class LiveCspProvider(
         { Date: { } date } => date - time.GetUtcNow() is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
         _ => null,
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "CSP account {ExternalId} has no csp_id: skipped by sync (it cannot be keyed safely)")]
+    private static partial void LogAccountWithoutCspId(ILogger logger, string externalId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "CSP {Operation} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string operation, string reason);

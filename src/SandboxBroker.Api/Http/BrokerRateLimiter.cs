@@ -14,15 +14,15 @@ internal readonly record struct RateLimitKey(string Caller, string? Token);
 internal readonly record struct RateLimitDecision(bool Allowed, long Remaining, int RetryAfterSeconds);
 
 /// <summary>
-/// The framework's token buckets (System.Threading.RateLimiting): one per caller, chained with one per token.
-/// Buckets live in <see cref="PartitionedRateLimiter"/>s, which replenish them on their own 100 ms timer and drop
-/// a bucket once it has been full (idle) for about 10 s, so a stream of one-off requesters does not grow memory.
+/// The framework's token buckets (System.Threading.RateLimiting): one per token (its ceiling), then one per caller.
+/// The token's ceiling is asked first, so a flood that it refuses creates no caller buckets at all. Buckets live in
+/// <see cref="PartitionedRateLimiter"/>s, which replenish them on their own 100 ms timer and drop a bucket once it
+/// has been full (idle) for about 10 s, so a stream of one-off requesters does not grow memory.
 /// </summary>
 internal sealed class BrokerRateLimiter : IDisposable
 {
     private readonly PartitionedRateLimiter<RateLimitKey> callers;
     private readonly PartitionedRateLimiter<RateLimitKey> tokens;
-    private readonly PartitionedRateLimiter<RateLimitKey> chained;
 
     public BrokerRateLimiter(IOptions<RateLimitingOptions> options)
     {
@@ -35,27 +35,31 @@ internal sealed class BrokerRateLimiter : IDisposable
         tokens = PartitionedRateLimiter.Create<RateLimitKey, string>(key => key.Token is { } token
             ? RateLimitPartition.GetTokenBucketLimiter(token, _ => tokenBucket)
             : RateLimitPartition.GetNoLimiter(string.Empty));
-        chained = PartitionedRateLimiter.CreateChained(callers, tokens);
     }
 
     public int PermitsPerSecond { get; }
 
     public RateLimitDecision Check(RateLimitKey key)
     {
-        using var lease = chained.AttemptAcquire(key);
-        var remaining = callers.GetStatistics(key)?.CurrentAvailablePermits ?? 0;
-        if (lease.IsAcquired)
+        using var tokenLease = tokens.AttemptAcquire(key);
+        if (!tokenLease.IsAcquired)
         {
-            return new RateLimitDecision(true, remaining, 0);
+            return Refused(tokenLease, remaining: 0); // the caller's bucket is never looked up, so never created
         }
 
+        using var callerLease = callers.AttemptAcquire(key);
+        var remaining = callers.GetStatistics(key)?.CurrentAvailablePermits ?? 0;
+        return callerLease.IsAcquired ? new RateLimitDecision(true, remaining, 0) : Refused(callerLease, remaining);
+    }
+
+    private static RateLimitDecision Refused(RateLimitLease lease, long remaining)
+    {
         var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
         return new RateLimitDecision(false, remaining, Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)));
     }
 
     public void Dispose()
     {
-        chained.Dispose();
         tokens.Dispose();
         callers.Dispose();
     }

@@ -17,6 +17,7 @@ public static class ErrorCodes
     public const string NoSandboxesAvailable = "NO_SANDBOXES_AVAILABLE";
     public const string InvalidState = "INVALID_STATE";
     public const string RateLimitExceeded = "RATE_LIMIT_EXCEEDED";
+    public const string AllocationQuotaExceeded = "ALLOCATION_QUOTA_EXCEEDED";
     public const string UpstreamError = "UPSTREAM_ERROR";
     public const string InternalError = "INTERNAL_ERROR";
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";

@@ -1,10 +1,7 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using SandboxBroker.Api.Configuration;
 
 namespace SandboxBroker.Api.Http;
 
@@ -34,15 +31,15 @@ public static class BrokerRoles
 }
 
 /// <summary>
-/// Bearer tokens from Broker:TrackTokens / Broker:AdminTokens, compared in constant time over SHA-256 digests
-/// (equal lengths, so neither content nor length leaks through timing). Unknown or missing → 401 with
-/// WWW-Authenticate: Bearer; a valid token of the other role → 403 FORBIDDEN, both as problem bodies.
+/// Bearer tokens of <see cref="TokenDirectory"/> (list and structured form), matched in constant time over SHA-256
+/// digests. Unknown or missing → 401 with WWW-Authenticate: Bearer; a valid token of the other role → 403 FORBIDDEN,
+/// both as problem bodies. The matched token travels with the request as a feature (<see cref="BrokerTokenFeature"/>).
 /// </summary>
 internal sealed class TokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IOptionsMonitor<BrokerOptions> brokerOptions)
+    TokenDirectory directory)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     public const string SchemeName = "Bearer";
@@ -60,21 +57,17 @@ internal sealed class TokenAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("malformed Authorization header"));
         }
 
-        var presented = Digest(header.AsSpan(7).Trim());
-        var options = brokerOptions.CurrentValue;
-        var admin = IndexOf(presented, options.AdminTokens);
-        var track = IndexOf(presented, options.TrackTokens);
-        var (role, index) = admin >= 0 ? (BrokerRoles.Admin, admin) : track >= 0 ? (BrokerRoles.Track, track) : (null, -1);
-        if (role is null)
+        if (directory.Match(header.AsSpan(7).Trim()) is not { } token)
         {
             return Task.FromResult(AuthenticateResult.Fail("unknown token"));
         }
 
+        Context.Features.Set(new BrokerTokenFeature(token));
         var claims = new[]
         {
-            new Claim(ClaimTypes.Role, role),
-            new Claim(BrokerRoles.TokenIdClaim, Convert.ToHexString(presented, 0, 8)),
-            new Claim(BrokerRoles.TokenNameClaim, $"{role}-{index + 1}"),
+            new Claim(ClaimTypes.Role, token.Role),
+            new Claim(BrokerRoles.TokenIdClaim, Convert.ToHexString(token.Digest, 0, 8)),
+            new Claim(BrokerRoles.TokenNameClaim, token.Name),
         };
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
@@ -90,35 +83,16 @@ internal sealed class TokenAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
             "This token is not allowed on this endpoint.");
-
-    private static byte[] Digest(ReadOnlySpan<char> token)
-    {
-        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(token.Length)];
-        var length = Encoding.UTF8.GetBytes(token, utf8);
-        return SHA256.HashData(utf8[..length]);
-    }
-
-    /// <summary>The position of the matching token in the list, or -1.</summary>
-    private static int IndexOf(byte[] presented, List<string> tokens)
-    {
-        // Check every token, so the time taken does not depend on which one matched.
-        var match = -1;
-        for (var i = 0; i < tokens.Count; i++)
-        {
-            if (CryptographicOperations.FixedTimeEquals(presented, Digest(tokens[i])) && match < 0)
-            {
-                match = i;
-            }
-        }
-
-        return match;
-    }
 }
+
+/// <summary>The token that authenticated this request.</summary>
+public sealed record BrokerTokenFeature(BrokerToken Token);
 
 internal static class AuthenticationExtensions
 {
     public static IServiceCollection AddTokenAuthentication(this IServiceCollection services)
     {
+        services.AddSingleton<TokenDirectory>();
         services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()

@@ -12,7 +12,7 @@ namespace SandboxBroker.Api.Observability;
 /// </summary>
 public sealed class BrokerMetrics
 {
-    public static readonly string[] AllocateOutcomes = ["success", "idempotent", "after_release", "no_sandboxes", "error"];
+    public static readonly string[] AllocateOutcomes = ["success", "idempotent", "after_release", "no_sandboxes", "quota_exceeded", "error"];
     public static readonly string[] DeletionMarkedOutcomes = ["success", "repeat", "not_found", "not_owner", "error"];
     public static readonly string[] JobOutcomes = ["success", "error", "guarded", "skipped"];
     public static readonly string[] Jobs = ["sync", "cleanup", "expiry", "stale_purge", "invariants"];
@@ -35,6 +35,8 @@ public sealed class BrokerMetrics
 
         AllocateTotal = factory.CreateCounter("broker_allocate_total", "Allocation requests by outcome.", "outcome");
         AllocateConflicts = factory.CreateCounter("broker_allocate_conflicts_total", "Conditional claims lost to a concurrent claim.");
+        AllocationQuotaExceeded = factory.CreateCounter(
+            "broker_allocation_quota_exceeded_total", "New allocations refused by the token's per-minute quota, by token name.", "token");
         DeletionMarked = factory.CreateCounter("broker_deletion_marked_total", "mark-for-deletion requests by outcome.", "outcome");
         SyncTotal = factory.CreateCounter("broker_sync_total", "Sync runs by outcome.", "outcome");
         CleanupTotal = factory.CreateCounter("broker_cleanup_total", "Cleanup runs by outcome.", "outcome");
@@ -103,6 +105,8 @@ public sealed class BrokerMetrics
     public Counter AllocateTotal { get; }
 
     public Counter AllocateConflicts { get; }
+
+    public Counter AllocationQuotaExceeded { get; }
 
     public Counter DeletionMarked { get; }
 

@@ -62,6 +62,10 @@ internal static class LoggingExtensions
                 diagnostics.Set("action", $"{context.Request.Method} {context.Request.Path}");
                 diagnostics.Set("status_code", status);
                 diagnostics.Set("client_ip", context.Connection.RemoteIpAddress?.ToString());
+                if (context.User.FindFirst(Http.BrokerRoles.TokenNameClaim)?.Value is { } token)
+                {
+                    diagnostics.Set("token", token); // the token's name, never its secret
+                }
                 diagnostics.Set("outcome", status < 400 ? "success" : status < 500 ? "rejected" : "error");
                 var requester = context.Request.Headers["X-Instruqt-Sandbox-ID"].ToString();
                 if (requester.Length == 0)

@@ -12,11 +12,19 @@ internal static class ObservabilityExtensions
             .BindConfiguration(MetricsOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(_ =>
+        builder.Services.AddSingleton(sp =>
         {
             var registry = Metrics.NewCustomRegistry();
             DotNetStats.Register(registry);   // process_* and dotnet_* beside the broker's own
-            return new BrokerMetrics(registry);
+            var metrics = new BrokerMetrics(registry);
+            // The quota's series exist at 0 from start-up for every configured track token name (a small set).
+            var tokens = Http.TokenDirectory.Build(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<BrokerOptions>>().Value);
+            foreach (var token in tokens.Where(t => t.Role == Http.BrokerRoles.Track))
+            {
+                metrics.AllocationQuotaExceeded.WithLabels(token.Name);
+            }
+
+            return metrics;
         });
         builder.Services.AddSingleton<PoolGaugeRefresher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PoolGaugeRefresher>());

@@ -30,6 +30,9 @@ public sealed record Sandbox
     public string? SfdcAccountId { get; init; }
     public long? DeletedAt { get; init; }
 
+    /// <summary>The name of the token that allocated it (SPEC 11.3); null on records allocated before names existed.</summary>
+    public string? AllocatedVia { get; init; }
+
     public bool IsTombstone => Status == SandboxStatus.Deleted;
 
     /// <summary>
@@ -44,4 +47,11 @@ public sealed record Sandbox
 
     public bool IsHeldBy(string requester) =>
         !IsTombstone && AllocatedTo is not null && string.Equals(AllocatedTo, requester, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Held by this requester through a token of this name. A record without allocated_via (allocated before token
+    /// names were recorded) answers to its requester with any track token, so a rolling deploy breaks no running lab.
+    /// </summary>
+    public bool IsHeldBy(string requester, string tokenName) =>
+        IsHeldBy(requester) && (AllocatedVia is null || string.Equals(AllocatedVia, tokenName, StringComparison.Ordinal));
 }

@@ -18,6 +18,9 @@ public sealed record StateChange
     public required ChangeCause Cause { get; init; }
 
     public string? RequireHolder { get; init; }
+
+    /// <summary>With <see cref="RequireHolder"/>: allocated through a token of this name, or before names were recorded.</summary>
+    public string? RequireAllocatedVia { get; init; }
     public int? RequireRetryCount { get; init; }
 
     public long? DeletionRequestedAt { get; init; }

@@ -11,7 +11,7 @@ public static class Transitions
     /// allocated → pending_deletion, due for deletion now: the holder's mark-for-deletion, an admin release or
     /// auto-expiry. <paramref name="holder"/>: the write holds only while this requester still holds it (null: anyone).
     /// </summary>
-    public static StateChange Release(string sandboxId, long now, string? holder, ChangeCause cause) => new()
+    public static StateChange Release(string sandboxId, long now, string? holder, ChangeCause cause, string? via = null) => new()
     {
         SandboxId = sandboxId,
         From = SandboxStatus.Allocated,
@@ -19,6 +19,7 @@ public static class Transitions
         Now = now,
         Cause = cause,
         RequireHolder = holder,
+        RequireAllocatedVia = via,
         DeletionRequestedAt = now,
         NextAttemptAt = now,
     };

@@ -8,6 +8,9 @@ public sealed record ClaimRequest
     public required string Requester { get; init; }
     public required string IdempotencyKey { get; init; }
     public string? TrackName { get; init; }
+
+    /// <summary>The allocating token's name, stored as allocated_via: only that name's requests reach the sandbox.</summary>
+    public string? AllocatedVia { get; init; }
     public required long Now { get; init; }
     public required long ExpiresAt { get; init; }
     public required double LabDurationHours { get; init; }

@@ -74,6 +74,7 @@ public sealed class BrokerNode : IAsyncDisposable
             // One track token speaks for every simulated participant here (a real class spreads over scripts and
             // seconds): the per-token ceiling would otherwise answer 429 to the suite's own verification sweeps.
             ["RateLimiting__PerTokenPermitsPerSecond"] = "100000",
+            ["Broker__DefaultAllocationsPerMinute"] = "1000000", // likewise the token's quota of new allocations
             ["AWS_ACCESS_KEY_ID"] = "dummy",
             ["AWS_SECRET_ACCESS_KEY"] = "dummy",
             ["AWS_EC2_METADATA_DISABLED"] = "true",

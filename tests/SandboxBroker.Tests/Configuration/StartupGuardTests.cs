@@ -54,7 +54,7 @@ public sealed class StartupGuardTests : IDisposable
     [Fact]
     public async Task Production_without_an_explicit_store_exits_non_zero()
     {
-        var (exit, output) = await RunAsync(Production(("BROKER_API_TOKEN", "t-1234567890"), ("BROKER_ADMIN_TOKEN", "a-1234567890"),
+        var (exit, output) = await RunAsync(Production(("BROKER_API_TOKEN", "t-1234567890abcdef"), ("BROKER_ADMIN_TOKEN", "a-1234567890abcdef"),
             ("Storage__Sqlite__Path", null)));
         Assert.NotEqual(0, exit ?? 0);
         Assert.Contains("No store configured", output, StringComparison.Ordinal);
@@ -63,7 +63,7 @@ public sealed class StartupGuardTests : IDisposable
     [Fact]
     public async Task Live_mode_without_a_csp_token_exits_non_zero()
     {
-        var (exit, output) = await RunAsync(Production(("BROKER_API_TOKEN", "t-1234567890"), ("BROKER_ADMIN_TOKEN", "a-1234567890"),
+        var (exit, output) = await RunAsync(Production(("BROKER_API_TOKEN", "t-1234567890abcdef"), ("BROKER_ADMIN_TOKEN", "a-1234567890abcdef"),
             ("Csp__Mode", "Live")));
         Assert.NotEqual(0, exit ?? 0);
         Assert.Contains("CSP token", output, StringComparison.Ordinal);
@@ -72,11 +72,11 @@ public sealed class StartupGuardTests : IDisposable
     [Fact]
     public async Task Production_with_tokens_from_the_original_names_serves_the_track_api()
     {
-        await using var broker = BrokerProcess.Start(Production(("BROKER_API_TOKEN", "t-1234567890"), ("BROKER_ADMIN_TOKEN", "a-1234567890")));
+        await using var broker = BrokerProcess.Start(Production(("BROKER_API_TOKEN", "t-1234567890abcdef"), ("BROKER_ADMIN_TOKEN", "a-1234567890abcdef")));
         Assert.True(await broker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60)), broker.Output);
         using var client = new HttpClient { BaseAddress = broker.BaseAddress };
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/allocate");
-        request.Headers.Add("Authorization", "Bearer t-1234567890");
+        request.Headers.Add("Authorization", "Bearer t-1234567890abcdef");
         request.Headers.Add("X-Instruqt-Sandbox-ID", "prod-1");
         using var response = await client.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);

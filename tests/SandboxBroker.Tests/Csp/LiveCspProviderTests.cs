@@ -217,21 +217,24 @@ public sealed class LiveCspProviderTests
         Assert.Equal(uuid, CspAccounts.UuidOf(externalId));
 
     [Fact]
-    public void Accounts_without_csp_id_fall_back_to_the_uuid_and_unparsable_dates_to_zero()
+    public void Accounts_without_csp_id_are_skipped_and_named_and_unparsable_dates_become_zero()
     {
         using var document = System.Text.Json.JsonDocument.Parse("""
             {"results": [
               {"id": "identity/accounts/u-1", "name": "a", "account_type": "sandbox", "state": "active", "created_at": "yesterday"},
+              {"id": "identity/accounts/u-3", "csp_id": 3, "name": "c", "account_type": "sandbox", "state": "active", "created_at": "yesterday"},
               {"id": "identity/accounts/u-2", "csp_id": "77", "account_type": "sandbox", "state": "active"},
               {"csp_id": 5, "account_type": "sandbox", "state": "active"},
               "junk"
             ]}
             """);
 
-        var parsed = CspAccounts.Parse(document);
+        var skipped = new List<string>();
+        var parsed = CspAccounts.Parse(document, skipped.Add);
 
+        Assert.Equal(["identity/accounts/u-1"], skipped);
         Assert.Equal(2, parsed.Count);
-        Assert.Equal(("u-1", "a", 0L, (string?)null), (parsed[0].SandboxId, parsed[0].Name, parsed[0].CreatedAt, parsed[0].SfdcAccountId));
+        Assert.Equal(("3", "c", 0L, (string?)null), (parsed[0].SandboxId, parsed[0].Name, parsed[0].CreatedAt, parsed[0].SfdcAccountId));
         Assert.Equal(("77", "sandbox-77"), (parsed[1].SandboxId, parsed[1].Name));
     }
 

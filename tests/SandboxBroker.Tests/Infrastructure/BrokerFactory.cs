@@ -82,7 +82,8 @@ public sealed class BrokerFactory : WebApplicationFactory<Program>
 
     public HttpClient AnonymousClient() => ClientWith(null);
 
-    private HttpClient ClientWith(string? token)
+    /// <summary>An HTTP client over the real socket with this bearer token (none when null).</summary>
+    public HttpClient ClientWith(string? token)
     {
         var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
         {

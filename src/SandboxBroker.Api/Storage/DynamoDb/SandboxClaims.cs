@@ -35,6 +35,7 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
             .Set(AllocatedAt, request.Now)
             .Set(IdempotencyKey, request.IdempotencyKey)
             .SetOrRemove(TrackName, request.TrackName)
+            .SetOrRemove(AllocatedVia, request.AllocatedVia)
             .Set(ExpiresAt, request.ExpiresAt)
             .Set(LabDurationHours, N(request.LabDurationHours))
             .Set(UpdatedAt, request.Now)
@@ -132,6 +133,7 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
             AllocatedAt = request.Now,
             IdempotencyKey = request.IdempotencyKey,
             TrackName = request.TrackName,
+            AllocatedVia = request.AllocatedVia,
             ExpiresAt = request.ExpiresAt,
             LabDurationHours = request.LabDurationHours,
             UpdatedAt = request.Now,

@@ -79,6 +79,7 @@ internal static class SandboxItem
             UpdatedAt = Long(item!, UpdatedAt) ?? 0,
             SfdcAccountId = Str(item!, SfdcAccountId),
             DeletedAt = Long(item!, DeletedAt),
+            AllocatedVia = Str(item!, AllocatedVia),
         };
     }
 

@@ -60,24 +60,38 @@ internal sealed class SandboxWrites(DynamoDbTable table)
         }
     }
 
+    /// <summary>
+    /// The sandbox item and its account marker (ACCT#&lt;external_id&gt;) in one transaction: a new record only when
+    /// neither its id nor its CSP account is known, so one account is never stored under two sandbox ids. The marker
+    /// outlives the record: a deleted account never comes back upstream.
+    /// </summary>
     public async Task<bool> RegisterAsync(UpstreamSandbox sandbox, long now, ChangeCause cause, CancellationToken ct)
     {
         var e = new Expr();
         var item = NewAvailable(sandbox, now);
         item[History] = HistoryAttribute.First(SandboxEvent.Created(cause, now));
-        var request = new PutItemRequest
+        var marker = new Dictionary<string, AttributeValue>
         {
-            TableName = table.Name,
-            Item = item,
-            ConditionExpression = $"attribute_not_exists({e.Attr(PartitionKey)})",
-            ExpressionAttributeNames = e.Names,
+            [PartitionKey] = S(AccountPkPrefix + sandbox.ExternalId),
+            [TableLayout.SortKey] = S(SandboxSk),
+            [SandboxId] = S(sandbox.SandboxId),
+            [CreatedAt] = N(now),
+        };
+        var absent = $"attribute_not_exists({e.Attr(PartitionKey)})";
+        var request = new TransactWriteItemsRequest
+        {
+            TransactItems =
+            [
+                new TransactWriteItem { Put = new Put { TableName = table.Name, Item = item, ConditionExpression = absent, ExpressionAttributeNames = e.Names } },
+                new TransactWriteItem { Put = new Put { TableName = table.Name, Item = marker, ConditionExpression = absent, ExpressionAttributeNames = e.Names } },
+            ],
         };
         try
         {
-            await table.CallAsync("PutItem", c => table.Client.PutItemAsync(request, c), ct);
+            await table.CallAsync("TransactWriteItems", c => table.Client.TransactWriteItemsAsync(request, c), ct);
             return true;
         }
-        catch (ConditionalCheckFailedException)
+        catch (TransactionCanceledException ex) when (ex.CancellationReasons?.Exists(r => r.Code == "ConditionalCheckFailed") == true)
         {
             return false;
         }
@@ -161,6 +175,11 @@ internal sealed class SandboxWrites(DynamoDbTable table)
         if (change.RequireHolder is not null)
         {
             condition += $" AND {e.Attr(AllocatedToTrack)} = {e.Val(change.RequireHolder)}";
+            if (change.RequireAllocatedVia is not null)
+            {
+                var via = e.Attr(AllocatedVia);
+                condition += $" AND (attribute_not_exists({via}) OR {via} = {e.Val(change.RequireAllocatedVia)})";
+            }
         }
 
         if (change.RequireRetryCount is { } retries)

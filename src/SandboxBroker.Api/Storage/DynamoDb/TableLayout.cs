@@ -20,6 +20,7 @@ internal static class TableLayout
     public const string JobPkPrefix = "JOB#";            // JOB#<job>, SK = LEASE
     public const string JobSk = "LEASE";
     public const string CounterPkPrefix = "COUNTER#";    // COUNTER#<name>, SK = META
+    public const string AccountPkPrefix = "ACCT#";       // ACCT#<external_id>, SK = META: the sandbox id that holds the account
     public const string JobRunPkPrefix = "JOBRUN#";      // JOBRUN#<job>, SK = <run_id> (sorts by start time)
 
     // Global secondary indexes: name, hash key, range key.
@@ -45,6 +46,7 @@ internal static class TableLayout
     public const string CreatedAt = "created_at";
     public const string UpdatedAt = "updated_at";
     public const string SfdcAccountId = "sfdc_account_id";
+    public const string AllocatedVia = "allocated_via";
 
     // Attributes this broker adds.
     public const string ExpiresAt = "expires_at";

@@ -50,7 +50,7 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
             "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_status_name WHERE status = 'available' AND name >= $p AND name < $pend " +
             $"AND rnd {op} $r ORDER BY rnd LIMIT $k",
             "$p", "$pend", "$r", "$k"))];
-        claim = Make(SqliteSchema.Claim, "$r", "$now", "$k", "$track", "$exp", "$hours", "$id", "$ev");
+        claim = Make(SqliteSchema.Claim, "$r", "$now", "$k", "$track", "$exp", "$hours", "$via", "$id", "$ev");
         recordKey = Make(SqliteSchema.RecordKey, "$r", "$k", "$id", "$now");
         all = [Savepoint, ReleaseSavepoint, RollbackToSavepoint, readKey, readSandbox, .. window, .. prefixWindow, claim, recordKey];
     }
@@ -124,8 +124,9 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
         p[3].Value = (object?)request.TrackName ?? DBNull.Value;
         p[4].Value = request.ExpiresAt;
         p[5].Value = request.LabDurationHours;
-        p[6].Value = request.SandboxId;
-        p[7].Value = SqliteHistory.Serialize(request.Event());
+        p[6].Value = (object?)request.AllocatedVia ?? DBNull.Value;
+        p[7].Value = request.SandboxId;
+        p[8].Value = SqliteHistory.Serialize(request.Event());
         if (ReadOne(claim) is not { } claimed)
         {
             return ValueTask.FromResult<ClaimResult>(new ClaimResult.SandboxTaken());

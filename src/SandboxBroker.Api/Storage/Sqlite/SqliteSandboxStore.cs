@@ -125,6 +125,11 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
         {
             where += " AND allocated_to_track = $holder";
             parameters.Add(("$holder", change.RequireHolder));
+            if (change.RequireAllocatedVia is not null)
+            {
+                where += " AND (allocated_via IS NULL OR allocated_via = $via)";
+                parameters.Add(("$via", change.RequireAllocatedVia));
+            }
         }
 
         if (change.RequireRetryCount is not null)
@@ -211,7 +216,9 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
         using var insert = Command(connection,
             "INSERT INTO sandboxes (sandbox_id, name, external_id, status, allocated_at, lab_duration_hours, deletion_retry_count, " +
             "last_synced, created_at, updated_at, sfdc_account_id, rnd, history) " +
-            "VALUES ($id, $name, $ext, 'available', 0, $hours, 0, $now, $created, $now, $sfdc, $rnd, " + SqliteHistory.First + ") " +
+            "SELECT $id, $name, $ext, 'available', 0, $hours, 0, $now, $created, $now, $sfdc, $rnd, " + SqliteHistory.First + " " +
+            // One CSP account, one sandbox: never a second live record for an external_id (SPEC 11.3).
+            "WHERE NOT EXISTS (SELECT 1 FROM sandboxes WHERE external_id = $ext AND status <> 'deleted') " +
             "ON CONFLICT (sandbox_id) DO NOTHING",
             ("$id", sandbox.SandboxId), ("$name", sandbox.Name), ("$ext", sandbox.ExternalId), ("$now", now),
             ("$created", sandbox.CreatedAt > 0 ? sandbox.CreatedAt : now), ("$sfdc", sandbox.SfdcAccountId),

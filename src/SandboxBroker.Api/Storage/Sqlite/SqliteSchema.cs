@@ -6,7 +6,7 @@ internal static class SqliteSchema
     public const string Columns =
         "sandbox_id, name, external_id, status, allocated_to_track, allocated_at, idempotency_key, track_name, " +
         "expires_at, lab_duration_hours, deletion_requested_at, deletion_retry_count, last_error, next_attempt_at, " +
-        "last_synced, created_at, updated_at, sfdc_account_id, deleted_at";
+        "last_synced, created_at, updated_at, sfdc_account_id, deleted_at, allocated_via";
 
     public const string ReadSandbox = "SELECT " + Columns + " FROM sandboxes WHERE sandbox_id = $id";
 
@@ -15,7 +15,7 @@ internal static class SqliteSchema
     /// <summary>available → allocated, conditional on the state; answers the row as written.</summary>
     public static readonly string Claim =
         "UPDATE sandboxes SET status = 'allocated', allocated_to_track = $r, allocated_at = $now, idempotency_key = $k, " +
-        "track_name = $track, expires_at = $exp, lab_duration_hours = $hours, updated_at = $now, " + SqliteHistory.Append + " " +
+        "track_name = $track, expires_at = $exp, lab_duration_hours = $hours, updated_at = $now, allocated_via = $via, " + SqliteHistory.Append + " " +
         "WHERE sandbox_id = $id AND status = 'available' RETURNING " + Columns;
 
     public const string ReadHistory = "SELECT status, history FROM sandboxes WHERE sandbox_id = $id";
@@ -48,6 +48,7 @@ internal static class SqliteSchema
             updated_at INTEGER NOT NULL,
             sfdc_account_id TEXT,
             deleted_at INTEGER,
+            allocated_via TEXT,
             rnd INTEGER NOT NULL,
             history TEXT NOT NULL DEFAULT '[]'
         );
@@ -56,6 +57,7 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS ix_sandboxes_status_name ON sandboxes(status, name);
         CREATE INDEX IF NOT EXISTS ix_sandboxes_status_id ON sandboxes(status, sandbox_id);
         CREATE INDEX IF NOT EXISTS ix_sandboxes_holder ON sandboxes(allocated_to_track);
+        CREATE INDEX IF NOT EXISTS ix_sandboxes_external_id ON sandboxes(external_id);
         CREATE TABLE IF NOT EXISTS idempotency (
             requester TEXT NOT NULL,
             idempotency_key TEXT NOT NULL,
@@ -91,5 +93,6 @@ internal static class SqliteSchema
     [
         ("sandboxes", "history", "TEXT NOT NULL DEFAULT '[]'"),
         ("jobs", "current_run_id", "TEXT"),
+        ("sandboxes", "allocated_via", "TEXT"),
     ];
 }
