@@ -211,6 +211,12 @@ variable "csp_base_url" {
   default     = "https://csp.infoblox.com/v2"
 }
 
+variable "allocation_enabled" {
+  description = "Broker:AllocationEnabled. false = maintenance: new allocations answer 503 MAINTENANCE, everything else works (docs/runbooks.md, restoring the table)."
+  type        = bool
+  default     = true
+}
+
 variable "lab_duration" {
   description = "Broker:LabDuration as a TimeSpan (d.hh:mm:ss): 2.00:00:00 is 48 hours."
   type        = string

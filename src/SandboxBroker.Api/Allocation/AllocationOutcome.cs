@@ -19,6 +19,9 @@ public abstract record AllocationOutcome
     /// <summary>The token's quota of new allocations this minute is used up (429 with Retry-After).</summary>
     public sealed record QuotaExceeded(string TokenName, int RetryAfterSeconds) : AllocationOutcome;
 
+    /// <summary>Allocation is switched off for maintenance (Broker:AllocationEnabled=false): 503 MAINTENANCE.</summary>
+    public sealed record Maintenance : AllocationOutcome;
+
     /// <summary>Time budget spent or store unavailable (503, Retry-After: 1).</summary>
     public sealed record Unavailable(string Reason) : AllocationOutcome;
 }

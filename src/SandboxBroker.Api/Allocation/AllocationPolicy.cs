@@ -20,7 +20,7 @@ internal sealed class AllocationPolicy(
     AllocationQuota quota,
     BrokerMetrics metrics)
 {
-    /// <summary>Allocated, Replayed or PoolEmpty. Stops on <paramref name="ct"/> (the time budget) between steps.</summary>
+    /// <summary>Allocated, Replayed, PoolEmpty, QuotaExceeded or Maintenance. Stops on <paramref name="ct"/> (the time budget) between steps.</summary>
     public async ValueTask<AllocationOutcome> RunAsync(IAllocationSession session, TrackCaller caller, CancellationToken ct)
     {
         while (true)
@@ -33,7 +33,14 @@ internal sealed class AllocationPolicy(
                 return new AllocationOutcome.Replayed(held);
             }
 
-            // A new allocation from here on: it counts against the token's quota unless it ends without a sandbox.
+            // A new allocation from here on. During maintenance (a restored table not yet reconciled) none is made:
+            // a sandbox that looks available there may be in use.
+            if (!options.CurrentValue.AllocationEnabled)
+            {
+                return new AllocationOutcome.Maintenance();
+            }
+
+            // It counts against the token's quota unless it ends without a sandbox.
             if (!quota.TryTake(caller.Token.Name, caller.Token.AllocationsPerMinute, out var retryAfter))
             {
                 return new AllocationOutcome.QuotaExceeded(caller.Token.Name, retryAfter);

@@ -101,6 +101,7 @@ internal sealed partial class AllocationService(
         AllocationOutcome.Replayed => "idempotent",
         AllocationOutcome.PoolEmpty => "no_sandboxes",
         AllocationOutcome.QuotaExceeded => "quota_exceeded",
+        AllocationOutcome.Maintenance => "maintenance",
         _ => "error",
     };
 

@@ -5,6 +5,9 @@ namespace SandboxBroker.Api.Allocation;
 /// <summary>The one place where track outcomes become HTTP answers.</summary>
 internal static class TrackResults
 {
+    /// <summary>Long enough for an operator's reconciliation, short enough that lab scripts' retries pick it up.</summary>
+    public const int MaintenanceRetryAfterSeconds = 30;
+
     public static IResult ForAllocation(AllocationOutcome outcome, string basePath) => outcome switch
     {
         AllocationOutcome.Allocated a => TypedResults.Created(
@@ -14,6 +17,8 @@ internal static class TrackResults
             "No sandboxes available in the pool."),
         AllocationOutcome.QuotaExceeded q => Problems.Result(StatusCodes.Status429TooManyRequests, ErrorCodes.AllocationQuotaExceeded,
             $"Token '{q.TokenName}' has used its quota of new allocations for this minute; retry after {q.RetryAfterSeconds} s.", q.RetryAfterSeconds),
+        AllocationOutcome.Maintenance => Problems.Result(StatusCodes.Status503ServiceUnavailable, ErrorCodes.Maintenance,
+            "Allocation is paused for maintenance; retry later.", MaintenanceRetryAfterSeconds),
         AllocationOutcome.Unavailable u => Problems.Unavailable($"Allocation could not complete: {u.Reason}. Retry shortly."),
         _ => throw new InvalidOperationException("unknown allocation outcome"),
     };

@@ -38,6 +38,12 @@ public sealed class BrokerOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:29")]
     public TimeSpan AllocationBudget { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// False: maintenance (e.g. after restoring the table from a backup, until it is reconciled). New allocations
+    /// answer 503 MAINTENANCE with Retry-After; replays, reads, releases, jobs and the admin API keep working.
+    /// </summary>
+    public bool AllocationEnabled { get; set; } = true;
+
     /// <summary>Shared key that signs list cursors; empty means structural validation only.</summary>
     public string CursorKey { get; set; } = "";
 }

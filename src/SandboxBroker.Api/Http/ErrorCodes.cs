@@ -21,6 +21,7 @@ public static class ErrorCodes
     public const string UpstreamError = "UPSTREAM_ERROR";
     public const string InternalError = "INTERNAL_ERROR";
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+    public const string Maintenance = "MAINTENANCE";
 
     /// <summary>The code for a status the framework produced on its own (routing 404, 405, 413, ...).</summary>
     public static string ForStatus(int status) => status switch

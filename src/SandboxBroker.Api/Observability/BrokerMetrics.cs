@@ -12,7 +12,7 @@ namespace SandboxBroker.Api.Observability;
 /// </summary>
 public sealed class BrokerMetrics
 {
-    public static readonly string[] AllocateOutcomes = ["success", "idempotent", "after_release", "no_sandboxes", "quota_exceeded", "error"];
+    public static readonly string[] AllocateOutcomes = ["success", "idempotent", "after_release", "no_sandboxes", "quota_exceeded", "maintenance", "error"];
     public static readonly string[] DeletionMarkedOutcomes = ["success", "repeat", "not_found", "not_owner", "error"];
     public static readonly string[] JobOutcomes = ["success", "error", "guarded", "skipped"];
     public static readonly string[] Jobs = ["sync", "cleanup", "expiry", "stale_purge", "invariants"];
