@@ -12,9 +12,10 @@ namespace SandboxBroker.Api.Csp;
 internal static class CspAccounts
 {
     /// <summary>
-    /// Throws <see cref="CspException"/> (a breaker failure) when the body is not the documented shape. An active
-    /// sandbox account without csp_id is left out and named to <paramref name="skipped"/>: keyed any other way, one
-    /// account could end up under two sandbox ids (SPEC 11.3).
+    /// Throws <see cref="CspException"/> (a breaker failure) when the body is not the documented shape. One bad row
+    /// never aborts the list: a row that is not an object, or an active sandbox account without id or csp_id, is left
+    /// out and described to <paramref name="skipped"/> (keyed any other way, one account could end up under two
+    /// sandbox ids, SPEC 11.3).
     /// </summary>
     public static IReadOnlyList<UpstreamSandbox> Parse(JsonDocument document, Action<string>? skipped = null)
     {
@@ -39,18 +40,27 @@ internal static class CspAccounts
 
     private static UpstreamSandbox? ToSandbox(JsonElement account, Action<string>? skipped)
     {
-        if (account.ValueKind != JsonValueKind.Object
-            || !Is(account, "account_type", "sandbox")
-            || !Is(account, "state", "active")
-            || Text(account, "id") is not { Length: > 0 } id)
+        if (account.ValueKind != JsonValueKind.Object)
         {
+            skipped?.Invoke($"a {account.ValueKind} row instead of an account object");
+            return null;
+        }
+
+        if (!Is(account, "account_type", "sandbox") || !Is(account, "state", "active"))
+        {
+            return null; // not a sandbox, or not active: not part of the pool
+        }
+
+        if (Text(account, "id") is not { Length: > 0 } id)
+        {
+            skipped?.Invoke($"an active sandbox account without id (csp_id {Text(account, "csp_id") ?? "none"})");
             return null;
         }
 
         // The original fell back to id when csp_id is missing; that keys one account two ways if csp_id appears later.
         if (Text(account, "csp_id") is not { Length: > 0 } sandboxId)
         {
-            skipped?.Invoke(id);
+            skipped?.Invoke($"account {id} without csp_id");
             return null;
         }
 

@@ -18,6 +18,7 @@ internal static class CspExtensions
         var mode = CspModeSelection.Choose(options, embeddedStore, builder.Environment);
         if (mode == CspOptions.LiveMode)
         {
+            builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<CspOptions>, CspOptionsValidator>();
             LiveCspRegistration.Register(builder.Services);
         }
         else

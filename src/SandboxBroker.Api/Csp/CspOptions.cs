@@ -17,6 +17,13 @@ public sealed class CspOptions
 
     public string Token { get; set; } = "";
 
+    /// <summary>Production accepts an http BaseUrl only on loopback, unless this is true (a stand-in such as compose's).</summary>
+    public bool AllowHttp { get; set; }
+
+    /// <summary>The most bytes of one CSP answer the broker reads (after decompression); more is a counted failure.</summary>
+    [Range(1_048_576, 1_073_741_824)]
+    public long MaxResponseBytes { get; set; } = 64 * 1_048_576;
+
     /// <summary>Relative to BaseUrl; {uuid} is the last segment of external_id.</summary>
     [Required]
     public string DeletePathTemplate { get; set; } = "sandbox/accounts/{uuid}";

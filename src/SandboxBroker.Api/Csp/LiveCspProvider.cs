@@ -28,17 +28,27 @@ internal sealed partial class LiveCspProvider(
             using var request = NewRequest(HttpMethod.Get, options.CurrentValue.ListPath);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
             ThrowUnlessSuccess(response, "list", acceptNotFound: false);
-            await using var body = await response.Content.ReadAsStreamAsync(token);
+            var limit = options.CurrentValue.MaxResponseBytes;
+            if (response.Content.Headers.ContentLength > limit)
+            {
+                throw new CspException($"CSP announced {response.Content.Headers.ContentLength} bytes, over Csp:MaxResponseBytes ({limit})", 200)
+                {
+                    CountsAsFailure = true,
+                };
+            }
+
+            await using var body = new BoundedReadStream(await response.Content.ReadAsStreamAsync(token), limit);
             using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
-            return CspAccounts.Parse(document, skipped => LogAccountWithoutCspId(logger, skipped));
+            return CspAccounts.Parse(document, skipped => LogRowSkipped(logger, skipped));
         }, ct);
 
     public Task DeleteSandboxAsync(Sandbox sandbox, CancellationToken ct)
     {
+        // Only a real account uuid goes into the DELETE path: a crafted external_id must never address another resource.
         var uuid = CspAccounts.UuidOf(sandbox.ExternalId);
-        if (uuid.Length == 0)
+        if (!Guid.TryParseExact(uuid, "D", out _))
         {
-            throw new CspException($"sandbox {sandbox.SandboxId} has no CSP account id (external_id '{sandbox.ExternalId}')");
+            throw new CspException($"sandbox {sandbox.SandboxId} has no valid CSP account uuid (external_id '{sandbox.ExternalId}')");
         }
 
         var path = options.CurrentValue.DeletePathTemplate.Replace("{uuid}", Uri.EscapeDataString(uuid), StringComparison.Ordinal);
@@ -131,8 +141,8 @@ internal sealed partial class LiveCspProvider(
         _ => null,
     };
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "CSP account {ExternalId} has no csp_id: skipped by sync (it cannot be keyed safely)")]
-    private static partial void LogAccountWithoutCspId(ILogger logger, string externalId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "CSP account list: skipped {Row} (it cannot be keyed safely); the rest of the list is used")]
+    private static partial void LogRowSkipped(ILogger logger, string row);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "CSP {Operation} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string operation, string reason);

@@ -232,7 +232,7 @@ public sealed class LiveCspProviderTests
         var skipped = new List<string>();
         var parsed = CspAccounts.Parse(document, skipped.Add);
 
-        Assert.Equal(["identity/accounts/u-1"], skipped);
+        Assert.Equal(["account identity/accounts/u-1 without csp_id", "an active sandbox account without id (csp_id 5)", "a String row instead of an account object"], skipped);
         Assert.Equal(2, parsed.Count);
         Assert.Equal(("3", "c", 0L, (string?)null), (parsed[0].SandboxId, parsed[0].Name, parsed[0].CreatedAt, parsed[0].SfdcAccountId));
         Assert.Equal(("77", "sandbox-77"), (parsed[1].SandboxId, parsed[1].Name));
