@@ -23,6 +23,9 @@ public sealed record StateChange
     public string? RequireAllocatedVia { get; init; }
     public int? RequireRetryCount { get; init; }
 
+    /// <summary>Applies only while updated_at is at or before this time: nothing touched the record since it was judged old.</summary>
+    public long? RequireUpdatedAtOrBefore { get; init; }
+
     public long? DeletionRequestedAt { get; init; }
     public int? DeletionRetryCount { get; init; }
     public string? LastError { get; init; }

@@ -79,7 +79,7 @@ public static class Transitions
     /// stale or deletion_failed → deleted without calling the CSP: an operator's bulk delete (after removing the
     /// account upstream by hand) or the stale purge.
     /// </summary>
-    public static StateChange Tombstone(string sandboxId, SandboxStatus from, long now, ChangeCause cause) => new()
+    public static StateChange Tombstone(string sandboxId, SandboxStatus from, long now, ChangeCause cause, long? untouchedSince = null) => new()
     {
         SandboxId = sandboxId,
         From = from,
@@ -87,6 +87,7 @@ public static class Transitions
         Now = now,
         Cause = cause,
         DeletedAt = now,
+        RequireUpdatedAtOrBefore = untouchedSince,
     };
 
     /// <summary>

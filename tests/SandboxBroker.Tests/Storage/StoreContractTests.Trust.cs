@@ -44,4 +44,19 @@ public abstract partial class StoreContractTests
         Assert.False(await store.RegisterAsync(Upstream("0003") with { ExternalId = account }, Now, TestCause.Setup, default));
         Assert.Null(await store.GetAsync("0003", default));
     }
+
+    [Fact]
+    public async Task A_tombstone_conditional_on_updated_at_leaves_a_record_touched_since_it_was_judged_old()
+    {
+        var store = await CreateStoreAsync();
+        await PutInStateAsync(store, "0001", SandboxStatus.Stale);
+        var updatedAt = (await store.GetAsync("0001", default))!.UpdatedAt;
+
+        var tooEarly = Transitions.Tombstone("0001", SandboxStatus.Stale, updatedAt + 100, TestCause.Setup, untouchedSince: updatedAt - 1);
+        Assert.IsType<TransitionResult.Conflict>(await store.TransitionAsync(tooEarly, default));
+        Assert.Equal(SandboxStatus.Stale, (await store.GetAsync("0001", default))!.Status);
+
+        var due = Transitions.Tombstone("0001", SandboxStatus.Stale, updatedAt + 100, TestCause.Setup, untouchedSince: updatedAt);
+        Assert.IsType<TransitionResult.Applied>(await store.TransitionAsync(due, default));
+    }
 }

@@ -190,6 +190,11 @@ internal sealed class SandboxWrites(DynamoDbTable table)
                 : $" AND {count} = {e.Val(retries)}";
         }
 
+        if (change.RequireUpdatedAtOrBefore is { } untouchedSince)
+        {
+            condition += $" AND {e.Attr(UpdatedAt)} <= {e.Val(untouchedSince)}";
+        }
+
         return (e, condition);
     }
 

@@ -138,6 +138,12 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             parameters.Add(("$rc", change.RequireRetryCount));
         }
 
+        if (change.RequireUpdatedAtOrBefore is not null)
+        {
+            where += " AND updated_at <= $untouched";
+            parameters.Add(("$untouched", change.RequireUpdatedAtOrBefore));
+        }
+
         var sql = $"UPDATE sandboxes SET {string.Join(", ", sets)} WHERE {where} RETURNING {SqliteSchema.Columns}";
         var applied = await WriteAsync(connection => ReadOne(connection, sql, [.. parameters]), ct);
         if (applied is not null)

@@ -64,7 +64,10 @@ internal sealed partial class StalePurgeService(
         var deleted = 0;
         foreach (var id in old)
         {
-            if (await store.TransitionAsync(Transitions.Tombstone(id, SandboxStatus.Stale, now, ChangeCause.Job(JobNames.StalePurge, "stale past the grace period")), ct) is TransitionResult.Applied)
+            // Conditional on the state and on updated_at: one revived or touched since the scan is left alone.
+            var change = Transitions.Tombstone(id, SandboxStatus.Stale, now, ChangeCause.Job(JobNames.StalePurge, "stale past the grace period"),
+                untouchedSince: now - graceSeconds);
+            if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
             {
                 deleted++;
             }
