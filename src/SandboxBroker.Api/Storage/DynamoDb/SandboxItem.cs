@@ -79,6 +79,10 @@ internal static class SandboxItem
             UpdatedAt = Long(item!, UpdatedAt) ?? 0,
             SfdcAccountId = Str(item!, SfdcAccountId),
             DeletedAt = Long(item!, DeletedAt),
+            DeletionVerifiedAt = Long(item!, DeletionVerifiedAt),
+            NiosxaasCleanedAt = Long(item!, NiosxaasCleanedAt),
+            NiosxaasCleanupSkipped = item!.TryGetValue(NiosxaasCleanupSkipped, out var skipped) && skipped.BOOL == true,
+            NiosxaasCleanupFailedReason = Str(item!, NiosxaasCleanupFailedReason) is { Length: > 0 } reason ? reason : null,
         };
     }
 
