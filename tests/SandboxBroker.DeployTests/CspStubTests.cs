@@ -67,9 +67,9 @@ public sealed class CspStubTests(CspStub stub) : IClassFixture<CspStub>
     public async Task Stub_serves_the_niosxaas_endpoints_the_pre_delete_step_calls()
     {
         using var client = new HttpClient { BaseAddress = stub.Root };
-        var refused = await client.PostAsJsonAsync("v2/session/users/sign_in", new { email = "compose-nx@example.com", password = "wrong" });
+        var refused = await client.PostAsync("v2/session/users/sign_in", Json(new { email = "compose-nx@example.com", password = "wrong" }));
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-        var signIn = await client.PostAsJsonAsync("v2/session/users/sign_in", new { email = "compose-nx@example.com", password = "compose-nx-password" });
+        var signIn = await client.PostAsync("v2/session/users/sign_in", Json(new { email = "compose-nx@example.com", password = "compose-nx-password" }));
         var rootJwt = JsonNode.Parse(await signIn.Content.ReadAsStringAsync())!["jwt"]!.GetValue<string>();
 
         using var accounts = new HttpRequestMessage(HttpMethod.Get, "v2/current_user/accounts");
@@ -79,7 +79,7 @@ public sealed class CspStubTests(CspStub stub) : IClassFixture<CspStub>
         var withServices = 0;
         foreach (var id in listed)
         {
-            using var switchTo = new HttpRequestMessage(HttpMethod.Post, "v2/session/account_switch") { Content = JsonContent.Create(new { id }) };
+            using var switchTo = new HttpRequestMessage(HttpMethod.Post, "v2/session/account_switch") { Content = Json(new { id }) };
             switchTo.Headers.Authorization = new AuthenticationHeaderValue("Bearer", rootJwt);
             var switched = await client.SendAsync(switchTo);
             Assert.Equal(HttpStatusCode.OK, switched.StatusCode);
@@ -95,4 +95,8 @@ public sealed class CspStubTests(CspStub stub) : IClassFixture<CspStub>
 
         Assert.True(withServices > 0 && withServices < listed.Count, $"{withServices} of {listed.Count} accounts have an Instrqt-SaaS service");
     }
+
+    /// <summary>A JSON body with a Content-Length (the stub, like the original's clients, reads exactly that many bytes).</summary>
+    private static StringContent Json(object body) =>
+        new(System.Text.Json.JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
 }
