@@ -33,6 +33,7 @@ public sealed class FakeCspServer : IAsyncDisposable
     private readonly Dictionary<string, List<FakeNxService>> services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (int Uses, string? Account)> jwts = new(StringComparer.Ordinal);
     private int failNextCalls;
+    private int accountDeletes;
 
     public const string NxEmail = "ops@example.com";
     public const string NxPassword = "fake-nx-password-0123";
@@ -403,7 +404,7 @@ public sealed class FakeCspServer : IAsyncDisposable
                 return (404, """{"error":"not found"}""", null);
             }
 
-            if (deleteTries[uuid] <= faults.FailFirst)
+            if (deleteTries[uuid] <= faults.FailFirst || (faults.FailEveryOtherDelete && ++accountDeletes % 2 == 1))
             {
                 return (500, """{"error":"transient"}""", null);
             }
@@ -437,6 +438,9 @@ public sealed class FakeCspFaults
 
     /// <summary>The first N DELETEs of each uuid answer 500.</summary>
     public int FailFirst { get; set; }
+
+    /// <summary>Every other DELETE of a known account answers 500 (the first, the third ...), whatever the account.</summary>
+    public bool FailEveryOtherDelete { get; set; }
 
     /// <summary>Every answer waits this long first (past the client's request timeout, to test it).</summary>
     public TimeSpan Delay { get; set; }
