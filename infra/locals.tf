@@ -27,6 +27,8 @@ locals {
     Edge__KnownNetworks__0       = var.vpc_cidr # the ALB's nodes: their X-Forwarded-For names the client
     Jobs__Cleanup__BatchSize     = var.cleanup_batch_size
     Jobs__Cleanup__BatchDelay    = var.cleanup_batch_delay
+    NiosXaas__Enabled            = var.niosxaas_enabled
+    NiosXaas__ShadowMode         = var.niosxaas_shadow_mode
   }
 
   # Secrets Manager values injected by ECS as environment variables (the process never calls Secrets Manager).
@@ -43,9 +45,16 @@ locals {
     Broker__AdminTokens__1 = one(aws_secretsmanager_secret.admin_token_next[*].arn)
   }
 
+  # The NIOSXaaS pre-delete step's credentials (SPEC 12), only while the step is enabled.
+  app_secrets_niosxaas = {
+    NiosXaas__Email    = one(aws_secretsmanager_secret.niosxaas_email[*].arn)
+    NiosXaas__Password = one(aws_secretsmanager_secret.niosxaas_password[*].arn)
+  }
+
   app_secrets = merge(
     local.app_secrets_current,
     { for k, v in local.app_secrets_next : k => v if var.enable_next_tokens },
+    { for k, v in local.app_secrets_niosxaas : k => v if var.niosxaas_enabled },
   )
 
   # Liveness inside the task without curl (not in the runtime image): bash's /dev/tcp and the status line.

@@ -1,6 +1,7 @@
 # Token secrets. Terraform creates the containers only; values are set out of band so they never enter the
 # state (infra/README.md: aws secretsmanager put-secret-value). ECS injects them into the broker container as
-# Broker__TrackTokens__0, Broker__AdminTokens__0, Broker__CursorKey and Csp__Token (locals.tf).
+# Broker__TrackTokens__0, Broker__AdminTokens__0, Broker__CursorKey and Csp__Token (locals.tf), and the NIOSXaaS
+# credentials when the pre-delete step is enabled.
 resource "aws_secretsmanager_secret" "track_token" {
   name                    = "${local.name}/track-token"
   description             = "Bearer token of the lab tracks (Broker:TrackTokens:0)"
@@ -39,5 +40,23 @@ resource "aws_secretsmanager_secret" "admin_token_next" {
 
   name                    = "${local.name}/admin-token-next"
   description             = "Second admin token during a rotation (Broker:AdminTokens:1)"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+# NIOSXaaS pre-delete step credentials (niosxaas_enabled): injected as NiosXaas__Email and NiosXaas__Password.
+# Created only when the step is on, because ECS cannot start a task whose secret has no value yet.
+resource "aws_secretsmanager_secret" "niosxaas_email" {
+  count = var.niosxaas_enabled ? 1 : 0
+
+  name                    = "${local.name}/niosxaas-email"
+  description             = "NIOSXaaS sign-in email of the pre-delete step (NiosXaas:Email)"
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret" "niosxaas_password" {
+  count = var.niosxaas_enabled ? 1 : 0
+
+  name                    = "${local.name}/niosxaas-password"
+  description             = "NIOSXaaS sign-in password of the pre-delete step (NiosXaas:Password)"
   recovery_window_in_days = var.secret_recovery_window_days
 }

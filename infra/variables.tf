@@ -241,6 +241,18 @@ variable "cleanup_batch_delay" {
   default     = "00:00:30"
 }
 
+variable "niosxaas_enabled" {
+  description = "Run the NIOSXaaS pre-delete step in cleanup (NiosXaas:Enabled); creates the niosxaas-email and niosxaas-password secrets, which must be given values before the task starts."
+  type        = bool
+  default     = false
+}
+
+variable "niosxaas_shadow_mode" {
+  description = "NIOSXaaS step in shadow mode: list and record what would be deleted, delete nothing (NiosXaas:ShadowMode)."
+  type        = bool
+  default     = true
+}
+
 variable "enable_next_tokens" {
   description = "Create a second track-token and admin-token secret and pass them as Broker__TrackTokens__1 / Broker__AdminTokens__1 (token rotation, see docs/runbooks.md)."
   type        = bool

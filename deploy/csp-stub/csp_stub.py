@@ -8,8 +8,17 @@ GET    /healthz                     -> 200 (no auth)
 POST   /control {"fail_rate": 0.3, "down": true, "empty": true}
                                     -> fault drills: a share of DELETEs answer 500, every /v2 call answers 503,
                                        or the list comes back empty (the broker's sync guard must hold)
-Every /v2 call needs "Authorization: Token <CSP_STUB_TOKEN>".
-Environment: CSP_STUB_PORT (8081), CSP_STUB_TOKEN, CSP_STUB_SANDBOXES (60), CSP_STUB_NAME_PREFIX (lab).
+Every /v2 account call needs "Authorization: Token <CSP_STUB_TOKEN>".
+NIOSXaaS (the broker's pre-delete step, SPEC 12), on the same root:
+POST   /v2/session/users/sign_in {"email","password"} -> {"jwt"} for CSP_STUB_NX_EMAIL/CSP_STUB_NX_PASSWORD, else 401
+POST   /v2/session/account_switch {"id": external_id} (Bearer sign-in jwt) -> {"jwt"} for that account; unknown 404
+GET    /api/universalinfra/v1/universalservices (Bearer account jwt) -> {"results": [{"id","name"}]}: every other
+                                       account has an "Instrqt-SaaS" and a "keep-me" service
+DELETE /api/universalinfra/v1/universalservices/<uuid> -> 204, 404 when gone
+A sign-in jwt is refused (401) after 40 calls, as an expired one would be. /control also takes "nx_down" (503 on
+every NIOSXaaS call), "nx_fail_deletes" (500 on service deletes) and "nx_html" (an HTML page instead of JSON).
+Environment: CSP_STUB_PORT (8081), CSP_STUB_TOKEN, CSP_STUB_SANDBOXES (60), CSP_STUB_NAME_PREFIX (lab),
+CSP_STUB_NX_EMAIL, CSP_STUB_NX_PASSWORD.
 """
 import json
 import os
@@ -24,10 +33,16 @@ TOKEN = os.environ.get("CSP_STUB_TOKEN", "compose-csp-token")
 COUNT = int(os.environ.get("CSP_STUB_SANDBOXES", "60"))
 PREFIX = os.environ.get("CSP_STUB_NAME_PREFIX", "lab")
 
+NX_EMAIL = os.environ.get("CSP_STUB_NX_EMAIL", "compose-nx@example.com")
+NX_PASSWORD = os.environ.get("CSP_STUB_NX_PASSWORD", "compose-nx-password")
+JWT_USES = 40
+
 lock = threading.Lock()
-state = {"fail_rate": 0.0, "down": False, "empty": False}
+state = {"fail_rate": 0.0, "down": False, "empty": False, "nx_down": False, "nx_fail_deletes": False, "nx_html": False}
 counter = {"next": 0}
 accounts = {}
+services = {}   # account uuid -> [{"id", "name"}]
+jwts = {}       # jwt -> {"uses": n, "account": uuid or None}
 
 
 def new_account():
@@ -43,6 +58,8 @@ def new_account():
         "created_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
         "sfdc_account_id": f"SFDC{n:06d}",
     }
+    services[account_uuid] = ([{"id": f"infra/universal_service/{uuid.uuid4()}", "name": "Instrqt-SaaS"},
+                               {"id": f"infra/universal_service/{uuid.uuid4()}", "name": "keep-me"}] if n % 2 == 0 else [])
 
 
 with lock:
@@ -66,6 +83,87 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_html(self):
+        data = b"<html><body>Service temporarily unavailable</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _jwt(self, want_account):
+        """The caller's jwt record (its use counted), or None after answering 401."""
+        auth = self.headers.get("Authorization", "")
+        with lock:
+            rec = jwts.get(auth[7:]) if auth.startswith("Bearer ") else None
+            good = rec is not None and (rec["account"] is not None) == want_account and (want_account or rec["uses"] < JWT_USES)
+            if good:
+                rec["uses"] += 1
+        if not good:
+            self._send(401, {"error": "jwt refused"})
+            return None
+        return rec
+
+    def _nx(self):
+        """NIOSXaaS routes; True when the request was one."""
+        path = self.path.split("?")[0]
+        if not (path.startswith("/v2/session/") or path.startswith("/api/universalinfra/")):
+            return False
+        body = {}
+        if self.command == "POST":
+            try:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0) or 0)) or b"{}")
+            except ValueError:
+                self._send(400, {"error": "json"})
+                return True
+        if state["nx_down"]:
+            self._send(503, {"error": "service unavailable (drill)"})
+            return True
+        if state["nx_html"]:
+            self._send_html()
+            return True
+        if self.command == "POST" and path == "/v2/session/users/sign_in":
+            if body.get("email") != NX_EMAIL or body.get("password") != NX_PASSWORD:
+                self._send(401, {"error": "credentials"})
+                return True
+            token = f"root-{uuid.uuid4().hex}"
+            with lock:
+                jwts[token] = {"uses": 0, "account": None}
+            self._send(200, {"jwt": token})
+        elif self.command == "POST" and path == "/v2/session/account_switch":
+            if self._jwt(False) is None:
+                return True
+            account_uuid = str(body.get("id", "")).rsplit("/", 1)[-1]
+            with lock:
+                known = account_uuid in services
+                token = f"acct-{uuid.uuid4().hex}"
+                if known:
+                    jwts[token] = {"uses": 0, "account": account_uuid}
+            self._send(200, {"jwt": token}) if known else self._send(404, {"error": "account"})
+        elif self.command == "GET" and path == "/api/universalinfra/v1/universalservices":
+            rec = self._jwt(True)
+            if rec is None:
+                return True
+            with lock:
+                results = list(services.get(rec["account"], []))
+            self._send(200, {"results": results})
+        elif self.command == "DELETE" and path.startswith("/api/universalinfra/v1/universalservices/"):
+            rec = self._jwt(True)
+            if rec is None:
+                return True
+            if state["nx_fail_deletes"]:
+                self._send(500, {"error": "internal error (drill)"})
+                return True
+            sid = path.rsplit("/", 1)[-1]
+            with lock:
+                mine = services.get(rec["account"], [])
+                hit = [s for s in mine if s["id"].rsplit("/", 1)[-1] == sid]
+                services[rec["account"]] = [s for s in mine if s not in hit]
+            self._send(204) if hit else self._send(404, {"error": "not found"})
+        else:
+            self._send(404, {"error": "no route"})
+        return True
+
     def _guard(self):
         if state["down"]:
             self._send(503, {"error": "service unavailable (drill)"})
@@ -76,6 +174,8 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def do_GET(self):
+        if self._nx():
+            return
         path = self.path.split("?")[0]
         if path == "/healthz":
             return self._send(200, {"status": "ok"})
@@ -88,6 +188,8 @@ class Handler(BaseHTTPRequestHandler):
         self._send(404, {"error": "no route"})
 
     def do_DELETE(self):
+        if self._nx():
+            return
         if self._guard():
             return
         if not self.path.startswith("/v2/sandbox/accounts/"):
@@ -99,10 +201,13 @@ class Handler(BaseHTTPRequestHandler):
             if random.random() < state["fail_rate"]:
                 return self._send(500, {"error": "internal error (drill)"})
             del accounts[account_uuid]
+            services.pop(account_uuid, None)
             new_account()
         self._send(204)
 
     def do_POST(self):
+        if self._nx():
+            return
         if self.path != "/control":
             return self._send(404, {"error": "no route"})
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0) or 0)) or b"{}")

@@ -29,6 +29,11 @@ grace_period        = "00:30:00"
 cleanup_batch_size  = 10
 cleanup_batch_delay = "00:00:30"
 
+# NIOSXaaS pre-delete step: set the niosxaas-email/-password secrets first (infra/README.md); leave shadow mode on
+# until the sandboxes' history shows it would delete the right services.
+niosxaas_enabled     = true
+niosxaas_shadow_mode = true
+
 log_retention_days            = 90
 alarm_emails                  = ["sandbox-broker-oncall@example.com"]
 pool_available_threshold      = 25

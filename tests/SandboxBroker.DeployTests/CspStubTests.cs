@@ -62,4 +62,41 @@ public sealed class CspStubTests(CspStub stub) : IClassFixture<CspStub>
         var after = await admin.GetFromJsonAsync<JsonObject>(new Uri("/v1/admin/stats", UriKind.Relative));
         Assert.True(after!["pending_deletion"]!.GetValue<int>() == 0, $"stats after cleanup: {after}");
     }
+
+    [Fact]
+    public async Task Stub_serves_the_niosxaas_endpoints_the_pre_delete_step_calls()
+    {
+        using var client = new HttpClient { BaseAddress = stub.Root };
+        var refused = await client.PostAsync("v2/session/users/sign_in", Json(new { email = "compose-nx@example.com", password = "wrong" }));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        var signIn = await client.PostAsync("v2/session/users/sign_in", Json(new { email = "compose-nx@example.com", password = "compose-nx-password" }));
+        var rootJwt = JsonNode.Parse(await signIn.Content.ReadAsStringAsync())!["jwt"]!.GetValue<string>();
+
+        using var accounts = new HttpRequestMessage(HttpMethod.Get, "v2/current_user/accounts");
+        accounts.Headers.Authorization = new AuthenticationHeaderValue("Token", CspStub.Token);
+        var listed = JsonNode.Parse(await (await client.SendAsync(accounts)).Content.ReadAsStringAsync())!["results"]!.AsArray()
+            .Where(a => a!["account_type"]!.GetValue<string>() == "sandbox").Select(a => a!["id"]!.GetValue<string>()).ToList();
+        var withServices = 0;
+        foreach (var id in listed)
+        {
+            using var switchTo = new HttpRequestMessage(HttpMethod.Post, "v2/session/account_switch") { Content = Json(new { id }) };
+            switchTo.Headers.Authorization = new AuthenticationHeaderValue("Bearer", rootJwt);
+            var switched = await client.SendAsync(switchTo);
+            Assert.Equal(HttpStatusCode.OK, switched.StatusCode);
+            var accountJwt = JsonNode.Parse(await switched.Content.ReadAsStringAsync())!["jwt"]!.GetValue<string>();
+            using var list = new HttpRequestMessage(HttpMethod.Get, "api/universalinfra/v1/universalservices");
+            list.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accountJwt);
+            var services = JsonNode.Parse(await (await client.SendAsync(list)).Content.ReadAsStringAsync())!["results"]!.AsArray();
+            if (services.Any(x => x!["name"]!.GetValue<string>() == "Instrqt-SaaS"))
+            {
+                withServices++;
+            }
+        }
+
+        Assert.True(withServices > 0 && withServices < listed.Count, $"{withServices} of {listed.Count} accounts have an Instrqt-SaaS service");
+    }
+
+    /// <summary>A JSON body with a Content-Length (the stub, like the original's clients, reads exactly that many bytes).</summary>
+    private static StringContent Json(object body) =>
+        new(System.Text.Json.JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
 }

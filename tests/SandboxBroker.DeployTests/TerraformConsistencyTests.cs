@@ -132,6 +132,26 @@ public sealed partial class TerraformConsistencyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Niosxaas_credentials_reach_the_task_only_as_secrets_and_only_while_the_step_is_enabled()
+    {
+        var model = await Model;
+        var task = TaskDefinition.Of(model);
+        foreach (var name in new[] { nameof(SandboxBroker.Api.NiosXaas.NiosXaasOptions.Email), nameof(SandboxBroker.Api.NiosXaas.NiosXaasOptions.Password) })
+        {
+            var key = $"{SandboxBroker.Api.NiosXaas.NiosXaasOptions.SectionName}__{name}";
+            Assert.True(task.Secrets.ContainsKey(key), $"secret {key} is not injected into the task");
+            Assert.False(task.Environment.ContainsKey(key), $"{key} must not be plain environment");
+            var secret = SecretArn().Match(task.Secrets[key]!.GetValue<string>());
+            Assert.True(secret.Success, $"{key} must come from an aws_secretsmanager_secret");
+            var resource = model.Resource("aws_secretsmanager_secret", secret.Groups[1].Value);
+            Assert.Contains("niosxaas_enabled", resource["count"]!.ToJsonString(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("var.niosxaas_enabled", model.Local("app_secrets")!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(("false", "true"), (model.Resolve(task.Environment["NiosXaas__Enabled"]), model.Resolve(task.Environment["NiosXaas__ShadowMode"])));
+    }
+
+    [Fact]
     public async Task Tokens_reach_the_task_only_as_secrets_manager_secrets()
     {
         var model = await Model;

@@ -14,6 +14,12 @@ namespace SandboxBroker.Testing;
 /// inactive sandbox account, neither of which belongs in the pool); DELETE /v2/sandbox/accounts/{uuid} answers 204,
 /// or 404 for an unknown uuid. Every /v2 call needs <c>Authorization: Token &lt;token&gt;</c> (else 401).
 /// Faults are switched through <see cref="Faults"/>; every request is recorded in <see cref="Requests"/>.
+/// NIOSXaaS (SPEC 12) on the same root: POST /v2/session/users/sign_in {email, password} → {jwt} for
+/// <see cref="NxEmail"/>/<see cref="NxPassword"/> (else 401); POST /v2/session/account_switch {id} with that JWT →
+/// {jwt} for the account (404 unknown); GET /api/universalinfra/v1/universalservices with the account JWT →
+/// {results:[{id,name}]} (accounts with an even csp_id have "Instrqt-SaaS" and "keep-me"); DELETE
+/// .../universalservices/{uuid} → 204, 404 when gone. A sign-in JWT is refused (401) after
+/// <see cref="FakeCspFaults.NxJwtUses"/> calls, as an expired one would be.
 /// </summary>
 public sealed class FakeCspServer : IAsyncDisposable
 {
@@ -24,7 +30,14 @@ public sealed class FakeCspServer : IAsyncDisposable
     private readonly List<FakeCspAccount> accounts = [];
     private readonly Dictionary<string, int> deleteTries = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<FakeCspRequest> requests = new();
+    private readonly Dictionary<string, List<FakeNxService>> services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Uses, string? Account)> jwts = new(StringComparer.Ordinal);
     private int failNextCalls;
+    private int accountDeletes;
+
+    public const string NxEmail = "ops@example.com";
+    public const string NxPassword = "fake-nx-password-0123";
+    public const string NxServiceName = "Instrqt-SaaS";
 
     private FakeCspServer(WebApplication app, string token)
     {
@@ -36,6 +49,9 @@ public sealed class FakeCspServer : IAsyncDisposable
 
     /// <summary>The API base, as Csp:BaseUrl takes it: http://127.0.0.1:port/v2.</summary>
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The server root, as NiosXaas:BaseUrl takes it: http://127.0.0.1:port.</summary>
+    public string RootUrl { get; private set; } = "";
 
     public FakeCspFaults Faults { get; } = new();
 
@@ -50,14 +66,19 @@ public sealed class FakeCspServer : IAsyncDisposable
         var server = new FakeCspServer(app, token);
         for (var i = 0; i < sandboxes; i++)
         {
-            server.accounts.Add(FakeCspAccount.Sandbox(i));
+            var account = FakeCspAccount.Sandbox(i);
+            server.accounts.Add(account);
+            server.services[account.Uuid] = account.CspId % 2 == 0
+                ? [new($"infra/universal_service/{account.CspId}a", NxServiceName), new($"infra/universal_service/{account.CspId}b", "keep-me")]
+                : [];
         }
 
         server.accounts.Add(new FakeCspAccount("identity/accounts/ffffffff-0000-0000-0000-000000000000", 1, "parent", "parent", "active", null));
         server.accounts.Add(new FakeCspAccount("identity/accounts/eeeeeeee-0000-0000-0000-000000000000", 2, "inactive-0000", "sandbox", "deleted", "SFDCX"));
         app.Run(server.HandleAsync);
         await app.StartAsync();
-        server.BaseUrl = app.Urls.First().TrimEnd('/') + "/v2";
+        server.RootUrl = app.Urls.First().TrimEnd('/');
+        server.BaseUrl = server.RootUrl + "/v2";
         return server;
     }
 
@@ -95,15 +116,46 @@ public sealed class FakeCspServer : IAsyncDisposable
     public void FailNextCalls(int calls) => Interlocked.Exchange(ref failNextCalls, calls);
 
     public IReadOnlyList<FakeCspRequest> Deletes(string? uuid = null) =>
-        [.. Requests.Where(r => r.Method == "DELETE" && (uuid is null || r.Path.EndsWith("/" + uuid, StringComparison.Ordinal)))];
+        [.. Requests.Where(r => r.Method == "DELETE" && r.Path.StartsWith("/v2/sandbox/", StringComparison.Ordinal) && (uuid is null || r.Path.EndsWith("/" + uuid, StringComparison.Ordinal)))];
 
-    public IReadOnlyList<FakeCspRequest> Lists() => [.. Requests.Where(r => r.Method == "GET")];
+    public IReadOnlyList<FakeCspRequest> Lists() => [.. Requests.Where(r => r.Method == "GET" && r.Path.StartsWith("/v2/", StringComparison.Ordinal))];
+
+    /// <summary>The NIOSXaaS universal services an account (by uuid) still has.</summary>
+    public IReadOnlyList<FakeNxService> ServicesOf(string accountUuid)
+    {
+        lock (gate)
+        {
+            return services.TryGetValue(accountUuid, out var list) ? [.. list] : [];
+        }
+    }
+
+    /// <summary>Gives an account (by uuid) these services.</summary>
+    public void SetServices(string accountUuid, params FakeNxService[] list)
+    {
+        lock (gate)
+        {
+            services[accountUuid] = [.. list];
+        }
+    }
+
+    /// <summary>The NIOSXaaS calls received (sign-in, switch, service list and delete).</summary>
+    public IReadOnlyList<FakeCspRequest> NxRequests(string? pathStart = null) =>
+        [.. Requests.Where(r => IsNx(r.Path) && (pathStart is null || r.Path.StartsWith(pathStart, StringComparison.Ordinal)))];
+
+    public const string SignInPath = "/v2/session/users/sign_in";
+    public const string SwitchPath = "/v2/session/account_switch";
+    public const string ServicesPath = "/api/universalinfra/v1/universalservices";
+
+    private static bool IsNx(string path) =>
+        path.StartsWith("/v2/session/", StringComparison.Ordinal) || path.StartsWith("/api/universalinfra/", StringComparison.Ordinal);
 
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
         var path = request.Path.Value ?? "";
-        var (status, body, retryAfter) = await AnswerAsync(request.Method, path, request.Headers.Authorization.ToString(), context.RequestAborted);
+        var (status, body, retryAfter) = IsNx(path)
+            ? await AnswerNxAsync(request.Method, path, request.Headers.Authorization.ToString(), await ReadBodyAsync(request), context.RequestAborted)
+            : await AnswerAsync(request.Method, path, request.Headers.Authorization.ToString(), context.RequestAborted);
         requests.Enqueue(new FakeCspRequest(request.Method, path, request.Headers.Authorization.ToString(), status));
         context.Response.StatusCode = status;
         if (retryAfter is { } seconds)
@@ -113,7 +165,7 @@ public sealed class FakeCspServer : IAsyncDisposable
 
         if (body is not null)
         {
-            context.Response.ContentType = "application/json";
+            context.Response.ContentType = body.StartsWith('<') ? "text/html" : "application/json";
             await context.Response.WriteAsync(body, context.RequestAborted);
         }
     }
@@ -159,6 +211,157 @@ public sealed class FakeCspServer : IAsyncDisposable
         return (404, """{"error":"no route"}""", null);
     }
 
+    private static async Task<JsonElement?> ReadBodyAsync(HttpRequest request)
+    {
+        if (request.Method != "POST")
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(request.Body);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<(int Status, string? Body, int? RetryAfter)> AnswerNxAsync(
+        string method, string path, string authorization, JsonElement? body, CancellationToken ct)
+    {
+        var faults = Faults;
+        if (faults.NxDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(faults.NxDelay, ct);
+        }
+
+        if (faults.NxDown)
+        {
+            return (503, """{"error":"down"}""", null);
+        }
+
+        if (faults.NxHtml)
+        {
+            return (200, "<html><body>Service temporarily unavailable</body></html>", null);
+        }
+
+        if (method == "POST" && path == SignInPath)
+        {
+            if (Text(body, "email") != NxEmail || Text(body, "password") != NxPassword)
+            {
+                return (401, """{"error":"credentials"}""", null);
+            }
+
+            return (200, Jwt(null), null);
+        }
+
+        if (method == "POST" && path == SwitchPath)
+        {
+            if (!UseJwt(authorization, account: false, out _))
+            {
+                return (401, """{"error":"jwt"}""", null);
+            }
+
+            var id = Text(body, "id") ?? "";
+            var uuid = id[(id.LastIndexOf('/') + 1)..];
+            bool known;
+            lock (gate)
+            {
+                known = id.StartsWith("identity/accounts/", StringComparison.Ordinal) && (services.ContainsKey(uuid) || accounts.Any(a => a.Uuid == uuid));
+            }
+
+            return known ? (200, Jwt(uuid), null) : (404, """{"error":"account"}""", null);
+        }
+
+        if (path == ServicesPath && method == "GET")
+        {
+            if (!UseJwt(authorization, account: true, out var account))
+            {
+                return (401, """{"error":"jwt"}""", null);
+            }
+
+            if (faults.NxTruncatedJson)
+            {
+                return (200, """{"results": [{"id": "infra/univ""", null);
+            }
+
+            lock (gate)
+            {
+                var list = services.GetValueOrDefault(account!) ?? [];
+                var results = list.Select(x => faults.NxServiceWithoutId
+                    ? new Dictionary<string, string> { ["name"] = x.Name }
+                    : new Dictionary<string, string> { ["id"] = x.Id, ["name"] = x.Name }).ToList();
+                return (200, JsonSerializer.Serialize(new Dictionary<string, object> { ["results"] = results }), null);
+            }
+        }
+
+        if (path.StartsWith(ServicesPath + "/", StringComparison.Ordinal) && method == "DELETE")
+        {
+            if (!UseJwt(authorization, account: true, out var account))
+            {
+                return (401, """{"error":"jwt"}""", null);
+            }
+
+            if (faults.NxFailDeletes)
+            {
+                return (500, """{"error":"transient"}""", null);
+            }
+
+            var serviceUuid = path[(path.LastIndexOf('/') + 1)..];
+            lock (gate)
+            {
+                var list = services.GetValueOrDefault(account!) ?? [];
+                var removed = list.RemoveAll(x => x.Id[(x.Id.LastIndexOf('/') + 1)..] == serviceUuid);
+                return removed > 0 ? (204, null, null) : (404, """{"error":"not found"}""", null);
+            }
+        }
+
+        return (404, """{"error":"no route"}""", null);
+    }
+
+    private string Jwt(string? account)
+    {
+        var jwt = (account is null ? "root-" : "acct-") + Guid.NewGuid().ToString("N");
+        lock (gate)
+        {
+            jwts[jwt] = (0, account);
+        }
+
+        return JsonSerializer.Serialize(new Dictionary<string, string> { ["jwt"] = jwt });
+    }
+
+    /// <summary>A Bearer JWT of the right kind with uses left (counted); a sign-in JWT expires after NxJwtUses calls.</summary>
+    private bool UseJwt(string authorization, bool account, out string? accountUuid)
+    {
+        accountUuid = null;
+        if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        lock (gate)
+        {
+            var jwt = authorization["Bearer ".Length..];
+            if (!jwts.TryGetValue(jwt, out var record) || (record.Account is not null) != account
+                || (!account && record.Uses >= Faults.NxJwtUses))
+            {
+                return false;
+            }
+
+            jwts[jwt] = (record.Uses + 1, record.Account);
+            accountUuid = record.Account;
+            return true;
+        }
+    }
+
+    private static string? Text(JsonElement? body, string property) =>
+        body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
     private bool TakeOneFailure()
     {
         while (true)
@@ -201,7 +404,7 @@ public sealed class FakeCspServer : IAsyncDisposable
                 return (404, """{"error":"not found"}""", null);
             }
 
-            if (deleteTries[uuid] <= faults.FailFirst)
+            if (deleteTries[uuid] <= faults.FailFirst || (faults.FailEveryOtherDelete && ++accountDeletes % 2 == 1))
             {
                 return (500, """{"error":"transient"}""", null);
             }
@@ -236,6 +439,9 @@ public sealed class FakeCspFaults
     /// <summary>The first N DELETEs of each uuid answer 500.</summary>
     public int FailFirst { get; set; }
 
+    /// <summary>Every other DELETE of a known account answers 500 (the first, the third ...), whatever the account.</summary>
+    public bool FailEveryOtherDelete { get; set; }
+
     /// <summary>Every answer waits this long first (past the client's request timeout, to test it).</summary>
     public TimeSpan Delay { get; set; }
 
@@ -247,7 +453,31 @@ public sealed class FakeCspFaults
 
     /// <summary>A deleted account (204) stays in the list, as CSP sometimes does.</summary>
     public bool Linger { get; set; }
+
+    /// <summary>Every NIOSXaaS call answers 503.</summary>
+    public bool NxDown { get; set; }
+
+    /// <summary>A sign-in JWT is refused (401) after this many calls, as an expired one would be.</summary>
+    public int NxJwtUses { get; set; } = 40;
+
+    /// <summary>Every universal-service DELETE answers 500.</summary>
+    public bool NxFailDeletes { get; set; }
+
+    /// <summary>Every NIOSXaaS call answers 200 with an HTML page instead of JSON.</summary>
+    public bool NxHtml { get; set; }
+
+    /// <summary>The service list is a truncated JSON document (with status 200).</summary>
+    public bool NxTruncatedJson { get; set; }
+
+    /// <summary>The service list holds services without an id.</summary>
+    public bool NxServiceWithoutId { get; set; }
+
+    /// <summary>Every NIOSXaaS answer waits this long first.</summary>
+    public TimeSpan NxDelay { get; set; }
 }
+
+/// <summary>A NIOSXaaS universal service of a sandbox account (id: infra/universal_service/&lt;uuid&gt;).</summary>
+public sealed record FakeNxService(string Id, string Name);
 
 public sealed record FakeCspRequest(string Method, string Path, string Authorization, int Status);
 

@@ -24,7 +24,11 @@ public sealed record AdminSandboxResponse(
     long UpdatedAt,
     string? SfdcAccountId,
     long? DeletedAt,
-    string? AllocatedVia)
+    string? AllocatedVia,
+    long? DeletionVerifiedAt,
+    long? NiosxaasCleanedAt,
+    bool NiosxaasCleanupSkipped,
+    string? NiosxaasCleanupFailedReason)
 {
     public static AdminSandboxResponse From(Sandbox s) => new(
         s.SandboxId,
@@ -46,18 +50,25 @@ public sealed record AdminSandboxResponse(
         s.UpdatedAt,
         s.SfdcAccountId,
         s.DeletedAt,
-        s.AllocatedVia);
+        s.AllocatedVia,
+        s.DeletionVerifiedAt,
+        s.NiosxaasCleanedAt,
+        s.NiosxaasCleanupSkipped,
+        s.NiosxaasCleanupFailedReason);
 }
 
 /// <summary>One page of GET /admin/sandboxes; <c>cursor</c> is null on the last page.</summary>
 public sealed record SandboxListResponse(IReadOnlyList<AdminSandboxResponse> Sandboxes, int Count, string? Cursor);
 
-/// <summary>Exact counts per state; <c>total</c> leaves tombstones out, <c>deleted</c> counts them.</summary>
+/// <summary>
+/// Exact counts per state; <c>total</c> leaves tombstones out, <c>deleted</c> counts them, <c>unverified_deletions</c>
+/// counts the tombstones no sync has yet confirmed gone upstream.
+/// </summary>
 public sealed record PoolStatsResponse(
-    long Total, long Available, long Allocated, long PendingDeletion, long Stale, long DeletionFailed, long Deleted)
+    long Total, long Available, long Allocated, long PendingDeletion, long Stale, long DeletionFailed, long Deleted, long UnverifiedDeletions)
 {
     public static PoolStatsResponse From(PoolCounts c) =>
-        new(c.Total, c.Available, c.Allocated, c.PendingDeletion, c.Stale, c.DeletionFailed, c.Deleted);
+        new(c.Total, c.Available, c.Allocated, c.PendingDeletion, c.Stale, c.DeletionFailed, c.Deleted, c.UnverifiedDeletions);
 }
 
 /// <summary>bulk-delete: <c>deleted</c> records tombstoned (or, on a dry run, that would be).</summary>

@@ -37,6 +37,13 @@ public static class LegacyEnvironmentAliases
         ("CIRCUIT_BREAKER_THRESHOLD", "Csp:CircuitBreaker:MinimumThroughput", Count),
         ("CIRCUIT_BREAKER_TIMEOUT_SEC", "Csp:CircuitBreaker:BreakDuration", v => Duration(v, TimeSpan.FromSeconds)),
         ("LOG_LEVEL", "Logging:MinimumLevel", LogLevel),
+        ("NIOSXAAS_ENABLED", "NiosXaas:Enabled", Flag),
+        ("NIOSXAAS_BASE_URL", "NiosXaas:BaseUrl", AsIs),
+        ("NIOSXAAS_EMAIL", "NiosXaas:Email", AsIs),
+        ("NIOSXAAS_PASSWORD", "NiosXaas:Password", AsIs),
+        ("NIOSXAAS_SERVICE_NAME", "NiosXaas:ServiceName", AsIs),
+        ("NIOSXAAS_TIMEOUT_SEC", "NiosXaas:Timeout", v => Duration(v, TimeSpan.FromSeconds)),
+        ("NIOSXAAS_SHADOW_MODE", "NiosXaas:ShadowMode", Flag),
     ];
 
     /// <summary>Translates the aliases found in <paramref name="environment"/> into canonical key/value pairs.</summary>
@@ -93,6 +100,14 @@ public static class LegacyEnvironmentAliases
     }
 
     private static string? AsIs(string value) => value;
+
+    /// <summary>pydantic's booleans: true/false, 1/0, yes/no, on/off (any case).</summary>
+    private static string? Flag(string value) => value.ToUpperInvariant() switch
+    {
+        "TRUE" or "1" or "YES" or "ON" or "Y" or "T" => "true",
+        "FALSE" or "0" or "NO" or "OFF" or "N" or "F" => "false",
+        _ => null,
+    };
 
     private static string? Count(string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 && d == Math.Floor(d)

@@ -15,6 +15,7 @@ public sealed class BrokerMetrics
     public static readonly string[] AllocateOutcomes = ["success", "idempotent", "after_release", "no_sandboxes", "quota_exceeded", "maintenance", "error"];
     public static readonly string[] DeletionMarkedOutcomes = ["success", "repeat", "not_found", "not_owner", "error"];
     public static readonly string[] JobOutcomes = ["success", "error", "guarded", "skipped"];
+    public static readonly string[] NiosXaasOutcomes = ["success", "skipped", "failed", "shadow"];
     public static readonly string[] Jobs = ["sync", "cleanup", "expiry", "stale_purge", "invariants"];
 
     /// <summary>
@@ -72,8 +73,27 @@ public sealed class BrokerMetrics
         PoolStale = factory.CreateGauge("broker_pool_stale", "Sandboxes no longer listed upstream.");
         PoolDeletionFailed = factory.CreateGauge("broker_pool_deletion_failed", "Sandboxes whose deletion failed for good.");
         PoolTotal = factory.CreateGauge("broker_pool_total", "Sandboxes in every state but deleted.");
+        PoolUnverifiedDeletions = factory.CreateGauge(
+            "broker_pool_unverified_deletions", "Tombstones whose account no sync has yet confirmed gone upstream (SPEC 12).");
         PoolLastRefresh = factory.CreateGauge(
             "broker_pool_gauges_last_refresh_timestamp_seconds", "Unix time the pool gauges were last read from the store.");
+
+        // The NIOSXaaS pre-delete step (SPEC 12), under the original's names.
+        NiosXaasCleanupTotal = factory.CreateCounter("broker_niosxaas_cleanup_total", "NIOSXaaS pre-delete steps by outcome.", "outcome");
+        NiosXaasServicesDeleted = factory.CreateCounter("broker_niosxaas_services_deleted_total", "NIOSXaaS universal services deleted.");
+        NiosXaasAuthTotal = factory.CreateCounter("broker_niosxaas_auth_total", "NIOSXaaS sign-ins by outcome.", "outcome");
+        NiosXaasCleanupDuration = factory.CreateHistogram(
+            "broker_niosxaas_cleanup_duration_seconds", "Duration of one sandbox's NIOSXaaS pre-delete step.",
+            new HistogramConfiguration { Buckets = [1, 5, 10, 15, 30, 60] });
+        NiosXaasCircuitState = factory.CreateGauge(
+            "broker_niosxaas_circuit_state", "NIOSXaaS circuit breaker state: 0 closed, 1 open, 2 half-open, 3 isolated.");
+        foreach (var outcome in NiosXaasOutcomes)
+        {
+            NiosXaasCleanupTotal.WithLabels(outcome);
+        }
+
+        NiosXaasAuthTotal.WithLabels("success");
+        NiosXaasAuthTotal.WithLabels("failed");
 
         foreach (var job in Jobs)
         {
@@ -146,6 +166,18 @@ public sealed class BrokerMetrics
 
     public Gauge PoolLastRefresh { get; }
 
+    public Gauge PoolUnverifiedDeletions { get; }
+
+    public Counter NiosXaasCleanupTotal { get; }
+
+    public Counter NiosXaasServicesDeleted { get; }
+
+    public Counter NiosXaasAuthTotal { get; }
+
+    public Histogram NiosXaasCleanupDuration { get; }
+
+    public Gauge NiosXaasCircuitState { get; }
+
     /// <summary>Sets the pool gauges from one consistent set of counts.</summary>
     public void SetPool(PoolCounts counts, long nowEpochSeconds)
     {
@@ -155,6 +187,7 @@ public sealed class BrokerMetrics
         PoolStale.Set(counts.Stale);
         PoolDeletionFailed.Set(counts.DeletionFailed);
         PoolTotal.Set(counts.Total);
+        PoolUnverifiedDeletions.Set(counts.UnverifiedDeletions);
         PoolLastRefresh.Set(nowEpochSeconds);
     }
 }

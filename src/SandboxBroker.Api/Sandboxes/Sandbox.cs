@@ -32,6 +32,19 @@ public sealed record Sandbox
 
     /// <summary>The name of the token that allocated it (SPEC 11.3); null on records allocated before names existed.</summary>
     public string? AllocatedVia { get; init; }
+    /// <summary>When a sync confirmed the deleted account absent upstream (SPEC 12); null on an unverified tombstone.</summary>
+    public long? DeletionVerifiedAt { get; init; }
+
+    /// <summary>The original's NIOSXaaS attributes: when the pre-delete step cleaned the account (never cleaned twice).</summary>
+    public long? NiosxaasCleanedAt { get; init; }
+
+    /// <summary>The step found no matching service.</summary>
+    public bool NiosxaasCleanupSkipped { get; init; }
+
+    public string? NiosxaasCleanupFailedReason { get; init; }
+
+    /// <summary>A tombstone whose account no sync has yet confirmed gone upstream.</summary>
+    public bool IsUnverifiedDeletion => IsTombstone && DeletedAt is not null && DeletionVerifiedAt is null;
 
     public bool IsTombstone => Status == SandboxStatus.Deleted;
 

@@ -21,10 +21,14 @@ public sealed record StateChange
 
     /// <summary>With <see cref="RequireHolder"/>: allocated through a token of this name, or before names were recorded.</summary>
     public string? RequireAllocatedVia { get; init; }
+
     public int? RequireRetryCount { get; init; }
 
     /// <summary>Applies only while updated_at is at or before this time: nothing touched the record since it was judged old.</summary>
     public long? RequireUpdatedAtOrBefore { get; init; }
+
+    /// <summary>Only while deletion_verified_at is unset (a tombstone no sync has confirmed yet).</summary>
+    public bool RequireUnverified { get; init; }
 
     public long? DeletionRequestedAt { get; init; }
     public int? DeletionRetryCount { get; init; }
@@ -33,7 +37,18 @@ public sealed record StateChange
     public long? NextAttemptAt { get; init; }
     public bool ClearNextAttempt { get; init; }
     public long? DeletedAt { get; init; }
+    public bool ClearDeletedAt { get; init; }
+    public long? DeletionVerifiedAt { get; init; }
+
+    /// <summary>The NIOSXaaS pre-delete step's outcome, written as the sandbox's niosxaas_* attributes.</summary>
+    public NiosXaasMark? NiosXaas { get; init; }
 }
+
+/// <summary>
+/// The original's niosxaas_* attributes as one step writes them: <see cref="CleanedAt"/> set when the step is done
+/// (null leaves it), <see cref="Skipped"/> and <see cref="FailedReason"/> replaced (false and null remove them).
+/// </summary>
+public sealed record NiosXaasMark(long? CleanedAt, bool Skipped, string? FailedReason);
 
 public abstract record TransitionResult
 {

@@ -62,6 +62,61 @@ public static class Transitions
         };
     }
 
+    /// <summary>An unverified tombstone whose account a sync found absent upstream: verified (SPEC 12).</summary>
+    public static StateChange VerifyDeletion(string sandboxId, long now, ChangeCause cause) => new()
+    {
+        SandboxId = sandboxId,
+        From = SandboxStatus.Deleted,
+        To = SandboxStatus.Deleted,
+        Now = now,
+        Cause = cause,
+        RequireUnverified = true,
+        DeletionVerifiedAt = now,
+    };
+
+    /// <summary>
+    /// An unverified tombstone still listed upstream Jobs:Cleanup:VerifyWithin after its delete: the delete did not
+    /// stick, so it counts as a failed attempt and the sandbox is due for deletion again (deletion_failed once attempts
+    /// are exhausted). Never back to available.
+    /// </summary>
+    public static StateChange StillListedUpstream(Sandbox tombstone, long now, int maxAttempts, ChangeCause cause)
+    {
+        ArgumentNullException.ThrowIfNull(tombstone);
+        var attempt = tombstone.DeletionRetryCount + 1;
+        var exhausted = attempt >= maxAttempts;
+        return new StateChange
+        {
+            SandboxId = tombstone.SandboxId,
+            From = SandboxStatus.Deleted,
+            To = exhausted ? SandboxStatus.DeletionFailed : SandboxStatus.PendingDeletion,
+            Now = now,
+            Cause = cause,
+            RequireUnverified = true,
+            RequireRetryCount = tombstone.DeletionRetryCount,
+            DeletionRetryCount = attempt,
+            LastError = StillListedError,
+            NextAttemptAt = exhausted ? null : now,
+            ClearNextAttempt = exhausted,
+            ClearDeletedAt = true,
+        };
+    }
+
+    public const string StillListedError = "still listed upstream after its delete";
+
+    /// <summary>
+    /// The NIOSXaaS pre-delete step's outcome on a pending_deletion sandbox (no state change): its attributes and its
+    /// history event in one write.
+    /// </summary>
+    public static StateChange NiosXaasStep(string sandboxId, long now, NiosXaasMark mark, ChangeCause cause) => new()
+    {
+        SandboxId = sandboxId,
+        From = SandboxStatus.PendingDeletion,
+        To = SandboxStatus.PendingDeletion,
+        Now = now,
+        Cause = cause,
+        NiosXaas = mark,
+    };
+
     /// <summary>deletion_failed → pending_deletion with a fresh attempt budget, due now (an operator's retry).</summary>
     public static StateChange RetryDeletion(string sandboxId, long now, ChangeCause cause) => new()
     {

@@ -77,6 +77,9 @@ public sealed record PoolCounts(
     long Stale,
     long Deleted)
 {
+    /// <summary>Tombstones whose account no sync has yet confirmed gone upstream (SPEC 12; counted among Deleted).</summary>
+    public long UnverifiedDeletions { get; init; }
+
     /// <summary>Every sandbox that is not a tombstone.</summary>
     public long Total => Available + Allocated + PendingDeletion + DeletionFailed + Stale;
 

@@ -65,6 +65,13 @@ public sealed class CleanupJobOptions
 
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan PerSandboxDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// A deleted account CSP still lists this long after its delete was not deleted after all: sync sends it back to
+    /// pending_deletion (SPEC 12). Until then a listing is CSP's lag, not a failure.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan VerifyWithin { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 public sealed class ExpiryJobOptions

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using SandboxBroker.Api.NiosXaas;
 using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Workers.Cleanup;
 using SandboxBroker.Api.Workers.Expiry;
@@ -29,6 +30,7 @@ internal static class WorkersExtensions
         services.AddHostedService<JobRunnerShutdown>();
         services.AddSingleton<JobTriggers>();
 
+        services.AddNiosXaas();                  // the cleanup's pre-delete step (SPEC 12)
         services.AddSingleton<SyncService>();
         services.AddSingleton<CleanupService>();
         services.AddSingleton<ExpiryService>();

@@ -13,6 +13,7 @@ public sealed class AdminSandboxViewTests : IAsyncLifetime
         "sandbox_id", "name", "external_id", "status", "allocated_to_track", "allocated_at", "idempotency_key", "track_name",
         "expires_at", "lab_duration_hours", "deletion_requested_at", "deletion_retry_count", "last_error", "next_attempt_at",
         "last_synced", "created_at", "updated_at", "sfdc_account_id", "deleted_at", "allocated_via",
+        "deletion_verified_at", "niosxaas_cleaned_at", "niosxaas_cleanup_skipped", "niosxaas_cleanup_failed_reason",
     ];
 
     private readonly Infrastructure.BrokerFactory broker = EmptyBroker().With("Broker:LabDuration", "02:00:00");
@@ -35,7 +36,8 @@ public sealed class AdminSandboxViewTests : IAsyncLifetime
         Assert.Equal("track-1", body.GetProperty("allocated_via").GetString()); // the allocating token's name, never its secret
         Assert.Equal(2 * 3600, body.GetProperty("expires_at").GetInt64() - body.GetProperty("allocated_at").GetInt64());
         Assert.Equal(2.0, body.GetProperty("lab_duration_hours").GetDouble());
-        foreach (var absent in new[] { "deletion_requested_at", "last_error", "next_attempt_at", "deleted_at", "sfdc_account_id" })
+        foreach (var absent in new[] { "deletion_requested_at", "last_error", "next_attempt_at", "deleted_at", "sfdc_account_id",
+                     "deletion_verified_at", "niosxaas_cleaned_at", "niosxaas_cleanup_failed_reason" })
         {
             Assert.Equal(JsonValueKind.Null, body.GetProperty(absent).ValueKind);
         }

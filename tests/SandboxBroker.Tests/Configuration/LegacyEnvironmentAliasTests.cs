@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using SandboxBroker.Api.Configuration;
 using SandboxBroker.Api.Csp;
+using SandboxBroker.Api.NiosXaas;
 using SandboxBroker.Api.Storage;
 using SandboxBroker.Api.Workers;
 
@@ -137,4 +138,24 @@ public sealed class LegacyEnvironmentAliasTests
     [Fact]
     public void An_unconvertible_alias_is_passed_through_so_validation_names_it() =>
         Assert.Equal("forty-eight", Build(new Hashtable { ["LAB_DURATION_HOURS"] = "forty-eight" })["Broker:LabDuration"]);
+
+    [Fact]
+    public void NIOSXAAS_names_set_the_niosxaas_options_with_seconds_and_pydantic_booleans()
+    {
+        var nx = Bind<NiosXaasOptions>(new Hashtable
+        {
+            ["NIOSXAAS_ENABLED"] = "True",
+            ["NIOSXAAS_BASE_URL"] = "https://nx.example.com",
+            ["NIOSXAAS_EMAIL"] = "ops@example.com",
+            ["NIOSXAAS_PASSWORD"] = "s3cret",
+            ["NIOSXAAS_SERVICE_NAME"] = "Other-Service",
+            ["NIOSXAAS_TIMEOUT_SEC"] = "12.5",
+            ["NIOSXAAS_SHADOW_MODE"] = "0",
+        }, NiosXaasOptions.SectionName);
+        Assert.Equal((true, "https://nx.example.com", "ops@example.com", "s3cret", "Other-Service", TimeSpan.FromSeconds(12.5), false),
+            (nx.Enabled, nx.BaseUrl, nx.Email, nx.Password, nx.ServiceName, nx.Timeout, nx.ShadowMode));
+
+        var defaults = Bind<NiosXaasOptions>(new Hashtable(), NiosXaasOptions.SectionName);
+        Assert.Equal((false, true, "Instrqt-SaaS", false), (defaults.Enabled, defaults.ShadowMode, defaults.ServiceName, defaults.BlockDeletionOnFailure));
+    }
 }

@@ -70,6 +70,15 @@ public sealed class StartupGuardTests : IDisposable
     }
 
     [Fact]
+    public async Task Niosxaas_enabled_without_credentials_exits_non_zero_naming_them()
+    {
+        var (exit, output) = await RunAsync(Production(("BROKER_API_TOKEN", "t-1234567890abcdef"), ("BROKER_ADMIN_TOKEN", "a-1234567890abcdef"),
+            ("NIOSXAAS_ENABLED", "true"), ("NIOSXAAS_EMAIL", "ops@example.com")));
+        Assert.NotEqual(0, exit ?? 0);
+        Assert.Contains("NiosXaas:Password (NIOSXAAS_PASSWORD) is not set", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Production_with_tokens_from_the_original_names_serves_the_track_api()
     {
         await using var broker = BrokerProcess.Start(Production(("BROKER_API_TOKEN", "t-1234567890abcdef"), ("BROKER_ADMIN_TOKEN", "a-1234567890abcdef")));

@@ -65,8 +65,9 @@ public sealed class StalePurgeServiceTests
         Assert.Null(await h.Store.GetAsync(gone.SandboxId, CancellationToken.None));
         Assert.Equal(SandboxStatus.Deleted, (await h.GetAsync(lingering.SandboxId)).Status); // kept: CSP still lists it
 
+        // Still listed a day after its delete: verified deletion (SPEC 12) sends it back to pending_deletion, never available.
         await h.SyncAsync();
-        Assert.Equal(SandboxStatus.Deleted, (await h.GetAsync(lingering.SandboxId)).Status); // and sync never revives it
+        Assert.Equal(SandboxStatus.PendingDeletion, (await h.GetAsync(lingering.SandboxId)).Status);
     }
 
     [Fact]

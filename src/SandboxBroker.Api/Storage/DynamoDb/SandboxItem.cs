@@ -80,6 +80,10 @@ internal static class SandboxItem
             SfdcAccountId = Str(item!, SfdcAccountId),
             DeletedAt = Long(item!, DeletedAt),
             AllocatedVia = Str(item!, AllocatedVia),
+            DeletionVerifiedAt = Long(item!, DeletionVerifiedAt),
+            NiosxaasCleanedAt = Long(item!, NiosxaasCleanedAt),
+            NiosxaasCleanupSkipped = item!.TryGetValue(NiosxaasCleanupSkipped, out var skipped) && skipped.BOOL == true,
+            NiosxaasCleanupFailedReason = Str(item!, NiosxaasCleanupFailedReason) is { Length: > 0 } reason ? reason : null,
         };
     }
 

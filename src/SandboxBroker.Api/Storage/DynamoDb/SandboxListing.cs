@@ -187,13 +187,14 @@ internal sealed class SandboxListing(DynamoDbTable table)
     /// <summary>One COUNT query per state on StatusIndex, all at once: reads index entries, never the whole table.</summary>
     public async Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct)
     {
-        var counts = await Task.WhenAll(SandboxStatusNames.All.Select(status => CountAsync(status, namePrefix, ct)));
+        var unverified = CountAsync(SandboxStatus.Deleted, namePrefix, ct, unverifiedOnly: true);
+        var counts = await Task.WhenAll(SandboxStatusNames.All.Select(status => CountAsync(status, namePrefix, ct)).Append(unverified));
         long Of(SandboxStatus status) => counts[SandboxStatusNames.All.ToList().IndexOf(status)];
         return new PoolCounts(Of(SandboxStatus.Available), Of(SandboxStatus.Allocated), Of(SandboxStatus.PendingDeletion),
-            Of(SandboxStatus.DeletionFailed), Of(SandboxStatus.Stale), Of(SandboxStatus.Deleted));
+            Of(SandboxStatus.DeletionFailed), Of(SandboxStatus.Stale), Of(SandboxStatus.Deleted)) { UnverifiedDeletions = counts[^1] };
     }
 
-    private async Task<long> CountAsync(SandboxStatus status, string? namePrefix, CancellationToken ct)
+    private async Task<long> CountAsync(SandboxStatus status, string? namePrefix, CancellationToken ct, bool unverifiedOnly = false)
     {
         var e = new Expr();
         var request = new QueryRequest
@@ -205,7 +206,8 @@ internal sealed class SandboxListing(DynamoDbTable table)
         };
         // Only sandbox items carry status; the PK filter keeps foreign items with a status out all the same.
         request.FilterExpression = $"begins_with({e.Attr(PartitionKey)}, {e.Val(SandboxPkPrefix)})"
-            + (namePrefix is null ? "" : $" AND begins_with({e.Attr(Name)}, {e.Val(namePrefix)})");
+            + (namePrefix is null ? "" : $" AND begins_with({e.Attr(Name)}, {e.Val(namePrefix)})")
+            + (unverifiedOnly ? $" AND attribute_exists({e.Attr(DeletedAt)}) AND attribute_not_exists({e.Attr(DeletionVerifiedAt)})" : "");
         request.ExpressionAttributeNames = e.Names;
         request.ExpressionAttributeValues = e.Values;
         long total = 0;

@@ -161,7 +161,20 @@ internal sealed class SandboxWrites(DynamoDbTable table)
             .Set(UpdatedAt, change.Now)
             .SetIfPresent(DeletionRequestedAt, change.DeletionRequestedAt)
             .SetIfPresent(DeletionRetryCount, change.DeletionRetryCount)
-            .SetIfPresent(DeletedAt, change.DeletedAt);
+            .SetIfPresent(DeletedAt, change.DeletedAt)
+            .SetIfPresent(DeletionVerifiedAt, change.DeletionVerifiedAt);
+        if (change.ClearDeletedAt)
+        {
+            e.Remove(DeletedAt);
+        }
+
+        if (change.NiosXaas is { } mark)
+        {
+            // The original's shape: the flag and the reason only when they say something.
+            e.SetIfPresent(NiosxaasCleanedAt, mark.CleanedAt)
+                .SetOrRemove(NiosxaasCleanupFailedReason, string.IsNullOrEmpty(mark.FailedReason) ? null : mark.FailedReason);
+            _ = mark.Skipped ? e.Set(NiosxaasCleanupSkipped, new AttributeValue { BOOL = true }) : e.Remove(NiosxaasCleanupSkipped);
+        }
         _ = change.ClearLastError ? e.Remove(LastError) : e.SetIfPresent(LastError, change.LastError);
         _ = change.ClearNextAttempt ? e.Remove(NextAttemptAt) : e.SetIfPresent(NextAttemptAt, change.NextAttemptAt);
         // Only available sandboxes carry avail_shard: that keeps the AvailableIndex sparse.
@@ -180,6 +193,11 @@ internal sealed class SandboxWrites(DynamoDbTable table)
                 var via = e.Attr(AllocatedVia);
                 condition += $" AND (attribute_not_exists({via}) OR {via} = {e.Val(change.RequireAllocatedVia)})";
             }
+        }
+
+        if (change.RequireUnverified)
+        {
+            condition += $" AND attribute_not_exists({e.Attr(DeletionVerifiedAt)})";
         }
 
         if (change.RequireRetryCount is { } retries)

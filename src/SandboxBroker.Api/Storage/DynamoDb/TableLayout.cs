@@ -47,12 +47,16 @@ internal static class TableLayout
     public const string UpdatedAt = "updated_at";
     public const string SfdcAccountId = "sfdc_account_id";
     public const string AllocatedVia = "allocated_via";
+    public const string NiosxaasCleanedAt = "niosxaas_cleaned_at";
+    public const string NiosxaasCleanupSkipped = "niosxaas_cleanup_skipped";
+    public const string NiosxaasCleanupFailedReason = "niosxaas_cleanup_failed_reason";
 
     // Attributes this broker adds.
     public const string ExpiresAt = "expires_at";
     public const string LastError = "last_error";
     public const string NextAttemptAt = "next_attempt_at";
     public const string DeletedAt = "deleted_at";
+    public const string DeletionVerifiedAt = "deletion_verified_at";
     public const string AvailShard = "avail_shard";
     /// <summary>The sandbox's history: a list of event maps inside the sandbox item, newest last.</summary>
     public const string History = "history";

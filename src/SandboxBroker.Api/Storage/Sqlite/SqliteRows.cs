@@ -78,7 +78,11 @@ internal static class SqliteRows
             UpdatedAt = r.GetInt64(16),
             SfdcAccountId = r.IsDBNull(17) ? null : r.GetString(17),
             DeletedAt = r.IsDBNull(18) ? null : r.GetInt64(18),
-            AllocatedVia = r.IsDBNull(19) ? null : r.GetString(19),
+            DeletionVerifiedAt = r.IsDBNull(19) ? null : r.GetInt64(19),
+            NiosxaasCleanedAt = r.IsDBNull(20) ? null : r.GetInt64(20),
+            NiosxaasCleanupSkipped = r.GetInt64(21) != 0,
+            NiosxaasCleanupFailedReason = r.IsDBNull(22) ? null : r.GetString(22),
+            AllocatedVia = r.IsDBNull(23) ? null : r.GetString(23),
         };
     }
 

@@ -110,6 +110,20 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
         AddSet(sets, parameters, "last_error", change.LastError);
         AddSet(sets, parameters, "next_attempt_at", change.NextAttemptAt);
         AddSet(sets, parameters, "deleted_at", change.DeletedAt);
+        AddSet(sets, parameters, "deletion_verified_at", change.DeletionVerifiedAt);
+        if (change.ClearDeletedAt)
+        {
+            sets.Add("deleted_at = NULL");
+        }
+
+        if (change.NiosXaas is { } mark)
+        {
+            AddSet(sets, parameters, "niosxaas_cleaned_at", mark.CleanedAt);
+            sets.Add("niosxaas_cleanup_skipped = $nxskip, niosxaas_cleanup_failed_reason = $nxfail");
+            parameters.Add(("$nxskip", mark.Skipped ? 1 : 0));
+            parameters.Add(("$nxfail", string.IsNullOrEmpty(mark.FailedReason) ? null : mark.FailedReason));
+        }
+
         if (change.ClearLastError)
         {
             sets.Add("last_error = NULL");
@@ -121,6 +135,11 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
         }
 
         var where = "sandbox_id = $id AND status = $from";
+        if (change.RequireUnverified)
+        {
+            where += " AND deletion_verified_at IS NULL";
+        }
+
         if (change.RequireHolder is not null)
         {
             where += " AND allocated_to_track = $holder";
@@ -355,9 +374,15 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             counts[reader.GetString(0)] = reader.GetInt64(1);
         }
 
+        await reader.DisposeAsync();
+        await using var unverified = Command(connection,
+            "SELECT COUNT(*) FROM sandboxes WHERE status = 'deleted' AND deleted_at IS NOT NULL AND deletion_verified_at IS NULL" +
+            (namePrefix is null ? "" : " AND name >= $p AND name < $pend"), PrefixParameters(namePrefix));
+        var unverifiedCount = (long)(await unverified.ExecuteScalarAsync(ct))!;
+
         long Of(string status) => counts.GetValueOrDefault(status);
         return new PoolCounts(Of(SandboxStatusNames.Available), Of(SandboxStatusNames.Allocated), Of(SandboxStatusNames.PendingDeletion),
-            Of(SandboxStatusNames.DeletionFailed), Of(SandboxStatusNames.Stale), Of(SandboxStatusNames.Deleted));
+            Of(SandboxStatusNames.DeletionFailed), Of(SandboxStatusNames.Stale), Of(SandboxStatusNames.Deleted)) { UnverifiedDeletions = unverifiedCount };
     }
 
     public Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct) =>

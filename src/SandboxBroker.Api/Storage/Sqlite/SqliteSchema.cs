@@ -6,7 +6,8 @@ internal static class SqliteSchema
     public const string Columns =
         "sandbox_id, name, external_id, status, allocated_to_track, allocated_at, idempotency_key, track_name, " +
         "expires_at, lab_duration_hours, deletion_requested_at, deletion_retry_count, last_error, next_attempt_at, " +
-        "last_synced, created_at, updated_at, sfdc_account_id, deleted_at, allocated_via";
+        "last_synced, created_at, updated_at, sfdc_account_id, deleted_at, " +
+        "deletion_verified_at, niosxaas_cleaned_at, niosxaas_cleanup_skipped, niosxaas_cleanup_failed_reason, allocated_via";
 
     public const string ReadSandbox = "SELECT " + Columns + " FROM sandboxes WHERE sandbox_id = $id";
 
@@ -50,7 +51,11 @@ internal static class SqliteSchema
             deleted_at INTEGER,
             allocated_via TEXT,
             rnd INTEGER NOT NULL,
-            history TEXT NOT NULL DEFAULT '[]'
+            history TEXT NOT NULL DEFAULT '[]',
+            deletion_verified_at INTEGER,
+            niosxaas_cleaned_at INTEGER,
+            niosxaas_cleanup_skipped INTEGER NOT NULL DEFAULT 0,
+            niosxaas_cleanup_failed_reason TEXT
         );
         DROP INDEX IF EXISTS ix_sandboxes_status_rnd;
         CREATE INDEX IF NOT EXISTS ix_sandboxes_candidates ON sandboxes(status, rnd, sandbox_id);
@@ -94,5 +99,9 @@ internal static class SqliteSchema
         ("sandboxes", "history", "TEXT NOT NULL DEFAULT '[]'"),
         ("jobs", "current_run_id", "TEXT"),
         ("sandboxes", "allocated_via", "TEXT"),
+        ("sandboxes", "deletion_verified_at", "INTEGER"),
+        ("sandboxes", "niosxaas_cleaned_at", "INTEGER"),
+        ("sandboxes", "niosxaas_cleanup_skipped", "INTEGER NOT NULL DEFAULT 0"),
+        ("sandboxes", "niosxaas_cleanup_failed_reason", "TEXT"),
     ];
 }

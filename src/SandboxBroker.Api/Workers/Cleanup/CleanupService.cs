@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using SandboxBroker.Api.Csp;
+using SandboxBroker.Api.NiosXaas;
 using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
@@ -25,6 +26,7 @@ public sealed record CleanupResult(int Deleted, int Failed, int GaveUp, int Skip
 internal sealed partial class CleanupService(
     ISandboxStore store,
     ICspProvider csp,
+    NiosXaasCleanup niosXaas,
     TimeProvider time,
     IOptionsMonitor<JobsOptions> options,
     BrokerMetrics metrics,
@@ -65,6 +67,7 @@ internal sealed partial class CleanupService(
         var settings = options.CurrentValue.Cleanup;
         var due = await DueAsync(time.NowEpochSeconds(), ct);
         progress.Add(JobProgress.Examined, due.Count);
+        var preDelete = niosXaas.Enabled ? niosXaas.BeginPass() : null; // one NIOSXaaS sign-in per pass
         int deleted = 0, failed = 0, gaveUp = 0, done = 0;
         var circuitOpen = false;
         var stopped = false;
@@ -77,7 +80,7 @@ internal sealed partial class CleanupService(
                 break;
             }
 
-            switch (await CleanOneAsync(due[i], settings))
+            switch (await CleanOneAsync(due[i], settings, preDelete, progress))
             {
                 case Attempt.Deleted:
                     deleted++;
@@ -101,6 +104,8 @@ internal sealed partial class CleanupService(
                 case Attempt.Conflict:
                     done++;
                     break;
+                case Attempt.Postponed:
+                    break; // counted as skipped: not attempted, no attempt burned
                 default:
                     circuitOpen = true;
                     break;
@@ -164,11 +169,35 @@ internal sealed partial class CleanupService(
         GaveUp,
         Conflict,
         CircuitOpen,
+        Postponed,
     }
 
-    /// <summary>One step: the CSP delete and the store write that records it. Not cancellable half-way.</summary>
-    private async Task<Attempt> CleanOneAsync(Sandbox sandbox, CleanupJobOptions settings)
+    /// <summary>
+    /// One sandbox: the NIOSXaaS pre-delete step (when enabled and not done yet), the CSP delete and the store write
+    /// that records it. Not cancellable half-way.
+    /// </summary>
+    private async Task<Attempt> CleanOneAsync(Sandbox sandbox, CleanupJobOptions settings, NiosXaasCleanup.Pass? preDelete, JobProgress progress)
     {
+        if (preDelete is not null && sandbox.NiosxaasCleanedAt is null)
+        {
+            var step = await preDelete.CleanAsync(sandbox, CancellationToken.None);
+            progress.Add("niosxaas_" + step.Outcome);
+            var note = Transitions.NiosXaasStep(sandbox.SandboxId, time.NowEpochSeconds(), step.Mark(time.NowEpochSeconds()),
+                ChangeCause.Job(JobNames.Cleanup, step.Describe()));
+            if (await store.TransitionAsync(note, CancellationToken.None) is not TransitionResult.Applied)
+            {
+                return Attempt.Conflict; // moved meanwhile (an operator's bulk delete): not ours to delete any more
+            }
+
+            // A failed step holds up the account delete only when configured to (the delete removes the services too).
+            if (step.IsFailure && niosXaas.BlockDeletionOnFailure)
+            {
+                return step.CircuitOpen
+                    ? Attempt.Postponed
+                    : await RecordFailureAsync(sandbox, new NiosXaasException("NIOSXaaS pre-delete step failed: " + step.Error), settings, "NIOSXaaS step failed");
+            }
+        }
+
         try
         {
             await csp.DeleteSandboxAsync(sandbox, CancellationToken.None);
@@ -194,13 +223,13 @@ internal sealed partial class CleanupService(
         return Attempt.Conflict; // someone else moved it meanwhile (an operator's bulk delete): nothing to record
     }
 
-    private async Task<Attempt> RecordFailureAsync(Sandbox sandbox, Exception error, CleanupJobOptions settings)
+    private async Task<Attempt> RecordFailureAsync(Sandbox sandbox, Exception error, CleanupJobOptions settings, string reason = "CSP delete failed")
     {
         var now = time.NowEpochSeconds();
         var attempt = sandbox.DeletionRetryCount + 1;
         var message = Truncate(error.Message);
         var change = Transitions.DeleteAttemptFailed(
-            sandbox, now, message, settings.MaxAttempts, Backoff(settings.BackoffBase, attempt, error), ChangeCause.Job(JobNames.Cleanup, "CSP delete failed"));
+            sandbox, now, message, settings.MaxAttempts, Backoff(settings.BackoffBase, attempt, error), ChangeCause.Job(JobNames.Cleanup, reason));
         if (await store.TransitionAsync(change, CancellationToken.None) is not TransitionResult.Applied)
         {
             return Attempt.Conflict;

@@ -8,7 +8,14 @@ using SandboxBroker.Api.Workers.Runner;
 
 namespace SandboxBroker.Api.Workers.Sync;
 
-public sealed record SyncResult(int Synced, int Created, int Revived, int MarkedStale, bool Guarded, long DurationMs);
+public sealed record SyncResult(int Synced, int Created, int Revived, int MarkedStale, bool Guarded, long DurationMs)
+{
+    /// <summary>Tombstones whose account this sync found gone upstream (deletion verified).</summary>
+    public int Verified { get; init; }
+
+    /// <summary>Tombstones still listed upstream past Jobs:Cleanup:VerifyWithin, sent back for deletion.</summary>
+    public int Relisted { get; init; }
+}
 
 /// <summary>
 /// Mirrors the CSP pool into the store: new upstream sandboxes become available, stale ones that
@@ -43,6 +50,9 @@ internal sealed partial class SyncService(
                 progress.Add("revived", result.Revived);
                 progress.Add("marked_stale", result.MarkedStale);
                 progress.Add("guarded", result.Guarded ? 1 : 0);
+                progress.Add("verified", result.Verified);
+                progress.Add("relisted", result.Relisted);
+                progress.Add(JobProgress.Changed, result.Verified + result.Relisted);
             }
 
             return result;
@@ -115,10 +125,67 @@ internal sealed partial class SyncService(
             }
         }
 
-        var result = new SyncResult(created + revived + refreshed, created, revived, markedStale, guarded, (long)time.GetElapsedTime(started).TotalMilliseconds);
+        // Only a list that was believed verifies deletions: a guarded one may be missing accounts that still exist.
+        var (verified, relisted) = guarded ? (0, 0) : await VerifyDeletionsAsync(upstream, now, ct);
+        var result = new SyncResult(created + revived + refreshed, created, revived, markedStale, guarded, (long)time.GetElapsedTime(started).TotalMilliseconds)
+        {
+            Verified = verified,
+            Relisted = relisted,
+        };
         LogSynced(logger, result.Synced, created, revived, markedStale, guarded, result.DurationMs);
         return result;
     }
+
+    /// <summary>
+    /// SPEC 12, step 3: an unverified tombstone absent from the list is verified; one still listed
+    /// Jobs:Cleanup:VerifyWithin after its delete goes back to pending_deletion (its attempt counted), never to available.
+    /// </summary>
+    private async Task<(int Verified, int Relisted)> VerifyDeletionsAsync(IReadOnlyList<UpstreamSandbox> upstream, long now, CancellationToken ct)
+    {
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var sandbox in upstream)
+        {
+            listed.Add(sandbox.SandboxId);
+            listed.Add(sandbox.ExternalId);
+        }
+
+        var cleanup = options.CurrentValue.Cleanup;
+        var within = (long)cleanup.VerifyWithin.TotalSeconds;
+        var unverified = new List<Sandbox>();
+        await foreach (var tombstone in store.ScanByStatusAsync(SandboxStatus.Deleted, ct))
+        {
+            if (tombstone.IsUnverifiedDeletion)
+            {
+                unverified.Add(tombstone);
+            }
+        }
+
+        int verified = 0, relisted = 0;
+        foreach (var tombstone in unverified)
+        {
+            var stillListed = listed.Contains(tombstone.SandboxId) || (tombstone.ExternalId.Length > 0 && listed.Contains(tombstone.ExternalId));
+            if (!stillListed)
+            {
+                var verify = Transitions.VerifyDeletion(tombstone.SandboxId, now, ChangeCause.Job(JobNames.Sync, "deletion verified: absent upstream"));
+                verified += await store.TransitionAsync(verify, ct) is TransitionResult.Applied ? 1 : 0;
+            }
+            else if (now - tombstone.DeletedAt >= within)
+            {
+                var back = Transitions.StillListedUpstream(tombstone, now, cleanup.MaxAttempts, ChangeCause.Job(JobNames.Sync, "still listed upstream"));
+                if (await store.TransitionAsync(back, ct) is TransitionResult.Applied)
+                {
+                    relisted++;
+                    LogStillListed(logger, tombstone.SandboxId, now - tombstone.DeletedAt ?? 0, back.To.ToWire());
+                }
+            }
+        }
+
+        return (verified, relisted);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Sandbox {SandboxId} is still listed upstream {Seconds} s after its delete: now {Status}, to be deleted again")]
+    private static partial void LogStillListed(ILogger logger, string sandboxId, long seconds, string status);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Sync guard held: {Missing} of {Available} available sandboxes are missing from an upstream list of {Listed}; nothing marked stale")]

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using SandboxBroker.Api.Configuration;
 using SandboxBroker.Api.Csp;
+using SandboxBroker.Api.NiosXaas;
 using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
@@ -55,9 +56,10 @@ internal sealed class WorkerHarness : IAsyncDisposable
     public string DbPath { get; }
 
     public static async Task<WorkerHarness> StartAsync(
-        int sandboxes = 20, IDictionary<string, string?>? settings = null, FakeCspServer? csp = null, string? storePath = null)
+        int sandboxes = 20, IDictionary<string, string?>? settings = null, FakeCspServer? csp = null, string? storePath = null,
+        bool ownsCspServer = false)
     {
-        var ownsCsp = csp is null;
+        var ownsCsp = csp is null || ownsCspServer;
         csp ??= await FakeCspServer.StartAsync(sandboxes);
         var directory = Path.Combine(Path.GetTempPath(), "sbx-worker-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -90,6 +92,8 @@ internal sealed class WorkerHarness : IAsyncDisposable
         services.AddOptions<BrokerOptions>().Bind(configuration.GetSection(BrokerOptions.SectionName));
         services.AddSingleton<ISandboxStore>(store);
         LiveCspRegistration.Register(services);
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddNiosXaas();
         services.AddSingleton<ReadinessState>();
         services.AddSingleton(new JobInstance("harness"));
         services.AddSingleton<JobRunner>();
