@@ -52,10 +52,10 @@ public sealed record SandboxListResponse(IReadOnlyList<AdminSandboxResponse> San
 
 /// <summary>Exact counts per state; <c>total</c> leaves tombstones out, <c>deleted</c> counts them.</summary>
 public sealed record PoolStatsResponse(
-    long Total, long Available, long Allocated, long PendingDeletion, long Stale, long DeletionFailed, long Deleted)
+    long Total, long Available, long Allocated, long PendingDeletion, long Stale, long DeletionFailed, long Deleted, long Reserved)
 {
     public static PoolStatsResponse From(PoolCounts c) =>
-        new(c.Total, c.Available, c.Allocated, c.PendingDeletion, c.Stale, c.DeletionFailed, c.Deleted);
+        new(c.Total, c.Available, c.Allocated, c.PendingDeletion, c.Stale, c.DeletionFailed, c.Deleted, c.Reserved);
 }
 
 /// <summary>bulk-delete: <c>deleted</c> records tombstoned (or, on a dry run, that would be).</summary>

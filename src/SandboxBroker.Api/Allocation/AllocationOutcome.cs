@@ -33,4 +33,10 @@ public abstract record HolderOutcome
     public sealed record NotFound : HolderOutcome;
 
     public sealed record NotOwner : HolderOutcome;
+
+    /// <summary>extend from a state other than allocated (409 INVALID_STATE).</summary>
+    public sealed record InvalidState(Sandbox Sandbox) : HolderOutcome;
+
+    /// <summary>extend when the lease already reaches allocated_at + Broker:MaxLeaseDuration (409 LEASE_LIMIT_REACHED).</summary>
+    public sealed record LeaseLimitReached(Sandbox Sandbox) : HolderOutcome;
 }

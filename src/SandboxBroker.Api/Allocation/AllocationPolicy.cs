@@ -12,11 +12,14 @@ namespace SandboxBroker.Api.Allocation;
 /// of who gets which sandbox is written here once, whatever the store. On a store that runs plans one at a time
 /// (SQLite's single writer) no claim ever loses; on one shared by replicas (DynamoDB) a lost claim tries the other
 /// candidates, then reads a new window, and never sleeps more than a few milliseconds.
+/// Reservations (SPEC 14): a caller naming a lab takes a sandbox reserved for that lab first, then the general pool;
+/// the general pool holds available sandboxes only, so no other lab ever gets a reserved one.
 /// </summary>
 internal sealed class AllocationPolicy(
     TimeProvider time,
     IOptionsMonitor<BrokerOptions> options,
     CandidateReservations inFlight,
+    LabsWithoutReservations labsWithout,
     BrokerMetrics metrics)
 {
     /// <summary>Allocated, Replayed or PoolEmpty. Stops on <paramref name="ct"/> (the time budget) between steps.</summary>
@@ -47,6 +50,24 @@ internal sealed class AllocationPolicy(
     {
         var settings = options.CurrentValue;
         var query = new CandidateQuery(caller.NamePrefix, settings.CandidateCount);
+        if (caller.TrackName is { } lab && !labsWithout.IsKnownEmpty(lab))
+        {
+            var reserved = await ClaimFromAsync(session, caller, replaces, query with { ReservedFor = lab }, settings, ct);
+            if (reserved is not AllocationOutcome.PoolEmpty)
+            {
+                return reserved;
+            }
+
+            labsWithout.NoteEmpty(lab);
+        }
+
+        return await ClaimFromAsync(session, caller, replaces, query, settings, ct);
+    }
+
+    /// <summary>Claims one of the candidates <paramref name="query"/> finds, reading new windows until none is left.</summary>
+    private async ValueTask<AllocationOutcome?> ClaimFromAsync(
+        IAllocationSession session, TrackCaller caller, string? replaces, CandidateQuery query, BrokerOptions settings, CancellationToken ct)
+    {
         while (true)
         {
             ct.ThrowIfCancellationRequested();
@@ -68,7 +89,7 @@ internal sealed class AllocationPolicy(
                 ClaimResult claim;
                 try
                 {
-                    claim = await session.TryClaimAsync(NewClaim(caller, candidate, replaces, settings), ct);
+                    claim = await session.TryClaimAsync(NewClaim(caller, candidate, replaces, settings) with { ReservedFor = query.ReservedFor }, ct);
                 }
                 finally
                 {

@@ -1,4 +1,5 @@
 using SandboxBroker.Api.Http;
+using SandboxBroker.Api.Sandboxes;
 
 namespace SandboxBroker.Api.Allocation;
 
@@ -26,6 +27,16 @@ internal static class TrackResults
     {
         HolderOutcome.Ok ok => TypedResults.Ok(MarkForDeletionResponse.From(ok.Sandbox)),
         HolderOutcome.Repeat repeat => TypedResults.Ok(MarkForDeletionResponse.From(repeat.Sandbox)),
+        _ => ForFailure(outcome, sandboxId),
+    };
+
+    public static IResult ForExtend(HolderOutcome outcome, string sandboxId) => outcome switch
+    {
+        HolderOutcome.Ok ok => TypedResults.Ok(TrackSandboxResponse.From(ok.Sandbox)),
+        HolderOutcome.InvalidState s => Problems.Result(StatusCodes.Status409Conflict, ErrorCodes.InvalidState,
+            $"Sandbox {sandboxId} is {s.Sandbox.Status.ToWire()}; only an allocated sandbox can be extended."),
+        HolderOutcome.LeaseLimitReached => Problems.Result(StatusCodes.Status409Conflict, ErrorCodes.LeaseLimitReached,
+            $"Sandbox {sandboxId} already reaches the longest lease (Broker:MaxLeaseDuration after allocation)."),
         _ => ForFailure(outcome, sandboxId),
     };
 

@@ -30,6 +30,12 @@ public sealed record Sandbox
     public string? SfdcAccountId { get; init; }
     public long? DeletedAt { get; init; }
 
+    /// <summary>The reservation that holds (reserved) or held (allocated from it) this sandbox (SPEC 14).</summary>
+    public string? ReservationId { get; init; }
+
+    /// <summary>While reserved: the lab (track_name) the sandbox is held for; only its allocations may take it.</summary>
+    public string? ReservedFor { get; init; }
+
     public bool IsTombstone => Status == SandboxStatus.Deleted;
 
     /// <summary>

@@ -79,6 +79,8 @@ internal static class SandboxItem
             UpdatedAt = Long(item!, UpdatedAt) ?? 0,
             SfdcAccountId = Str(item!, SfdcAccountId),
             DeletedAt = Long(item!, DeletedAt),
+            ReservationId = Str(item!, TableLayout.ReservationId),
+            ReservedFor = Str(item!, TableLayout.ReservedFor),
         };
     }
 

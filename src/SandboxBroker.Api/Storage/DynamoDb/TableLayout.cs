@@ -21,6 +21,7 @@ internal static class TableLayout
     public const string JobSk = "LEASE";
     public const string CounterPkPrefix = "COUNTER#";    // COUNTER#<name>, SK = META
     public const string JobRunPkPrefix = "JOBRUN#";      // JOBRUN#<job>, SK = <run_id> (sorts by start time)
+    public const string ReservationPk = "RESERVATION";   // one partition: SK = <reservation_id>, so listing is one Query
 
     // Global secondary indexes: name, hash key, range key.
     public const string StatusIndex = "StatusIndex";            // status (S), allocated_at (N)
@@ -52,6 +53,14 @@ internal static class TableLayout
     public const string NextAttemptAt = "next_attempt_at";
     public const string DeletedAt = "deleted_at";
     public const string AvailShard = "avail_shard";
+    /// <summary>
+    /// avail_shard of a reserved sandbox: R#&lt;lab&gt;. AvailableIndex then lists a lab's reserved sandboxes in their
+    /// own partition, which no general-pool window (shards "0".."15") ever reads.
+    /// </summary>
+    public const string ReservedShardPrefix = "R#";
+    public const string ReservationId = "reservation_id";
+    public const string ReservedFor = "reserved_for";
+    public const string ReservationRecord = "reservation";
     /// <summary>The sandbox's history: a list of event maps inside the sandbox item, newest last.</summary>
     public const string History = "history";
     /// <summary>DynamoDB TTL attribute (epoch seconds): set on tombstones that may expire.</summary>

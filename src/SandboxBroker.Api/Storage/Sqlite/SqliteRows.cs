@@ -78,6 +78,8 @@ internal static class SqliteRows
             UpdatedAt = r.GetInt64(16),
             SfdcAccountId = r.IsDBNull(17) ? null : r.GetString(17),
             DeletedAt = r.IsDBNull(18) ? null : r.GetInt64(18),
+            ReservationId = r.IsDBNull(19) ? null : r.GetString(19),
+            ReservedFor = r.IsDBNull(20) ? null : r.GetString(20),
         };
     }
 
