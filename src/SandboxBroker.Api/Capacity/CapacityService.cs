@@ -25,19 +25,22 @@ internal sealed class CapacityService(ISandboxStore store, TimeProvider time)
     private const int MaxPrefixes = 1_000;
     private readonly ConcurrentDictionary<string, (long At, CapacitySnapshot Snapshot)> cache = new(StringComparer.Ordinal);
 
-    public async Task<CapacitySnapshot> GetAsync(string? namePrefix, CancellationToken ct)
+    public Task<CapacitySnapshot> GetAsync(string? namePrefix, CancellationToken ct) => GetAsync(namePrefix, null, ct);
+
+    /// <param name="counts">Counts of this prefix just read by the caller (the gauge refresher): used instead of a second count.</param>
+    public async Task<CapacitySnapshot> GetAsync(string? namePrefix, PoolCounts? counts, CancellationToken ct)
     {
         var key = namePrefix ?? "";
         var now = time.GetTimestamp();
-        if (cache.TryGetValue(key, out var kept) && time.GetElapsedTime(kept.At, now) < MaxAge)
+        if (counts is null && cache.TryGetValue(key, out var kept) && time.GetElapsedTime(kept.At, now) < MaxAge)
         {
             return kept.Snapshot;
         }
 
         var since = time.NowEpochSeconds() - (long)Window.TotalSeconds;
-        var counts = store.CountAsync(namePrefix, ct);
+        var read = counts is null ? store.CountAsync(namePrefix, ct) : Task.FromResult(counts);
         var allocated = store.CountAllocatedSinceAsync(namePrefix, since, ct);
-        var snapshot = new CapacitySnapshot(namePrefix, (await counts).Available, (await counts).Reserved, await allocated);
+        var snapshot = new CapacitySnapshot(namePrefix, (await read).Available, (await read).Reserved, await allocated);
         if (cache.Count > MaxPrefixes)
         {
             cache.Clear();

@@ -47,7 +47,7 @@ internal sealed partial class PoolGaugeRefresher(
             metrics.SetPool(counts, time.NowEpochSeconds());
             foreach (var pool in (string?[])[null, .. options.Value.Pools])
             {
-                var snapshot = await capacity.GetAsync(pool, ct);
+                var snapshot = await capacity.GetAsync(pool, pool is null ? counts : null, ct);
                 metrics.PoolAllocationRate.WithLabels(pool ?? "all").Set(snapshot.AllocationsPerMinute);
                 // No allocation in the window: +Inf, so "ETA below 15 minutes" never holds for an idle pool.
                 metrics.PoolExhaustionEta.WithLabels(pool ?? "all").Set(snapshot.ExhaustionEtaSeconds ?? double.PositiveInfinity);

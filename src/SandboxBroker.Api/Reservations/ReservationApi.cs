@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using SandboxBroker.Api.Admin;
 using SandboxBroker.Api.Http;
 using SandboxBroker.Api.Sandboxes;
@@ -18,10 +19,11 @@ public sealed record ReservationListResponse(IReadOnlyList<ReservationResponse> 
 /// <summary>The problem body of 409 INSUFFICIENT_CAPACITY carries how many are available.</summary>
 internal static class ReservationResults
 {
-    public static IResult For(ReservationOutcome outcome, int successStatus = StatusCodes.Status200OK) => outcome switch
+    /// <param name="createdUnder">Set for a creation: 201 with Location {createdUnder}/{id}; otherwise 200.</param>
+    public static IResult For(ReservationOutcome outcome, string? createdUnder = null) => outcome switch
     {
-        ReservationOutcome.Ok ok when successStatus == StatusCodes.Status201Created =>
-            TypedResults.Created($"reservations/{Uri.EscapeDataString(ok.Reservation.ReservationId)}", ReservationResponse.From(ok.Reservation, ok.Counts)),
+        ReservationOutcome.Ok ok when createdUnder is not null =>
+            TypedResults.Created($"{createdUnder}/{Uri.EscapeDataString(ok.Reservation.ReservationId)}", ReservationResponse.From(ok.Reservation, ok.Counts)),
         ReservationOutcome.Ok ok => TypedResults.Ok(ReservationResponse.From(ok.Reservation, ok.Counts)),
         ReservationOutcome.Insufficient i => new InsufficientResult(i.Available),
         _ => Problems.Result(StatusCodes.Status404NotFound, ErrorCodes.ReservationNotFound, "No such reservation."),
@@ -73,7 +75,8 @@ internal static class ReservationApi
         return admin;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, ReservationService reservations, TimeProvider time)
+    private static async Task<IResult> CreateAsync(
+        HttpContext context, ReservationService reservations, TimeProvider time, IOptions<Configuration.BrokerOptions> options)
     {
         var (request, error) = await ReservationBody.ReadAsync(context.Request, time.NowEpochSeconds(), context.RequestAborted);
         if (request is null)
@@ -81,7 +84,8 @@ internal static class ReservationApi
             return Problems.BadRequest(error!);
         }
 
-        return ReservationResults.For(await reservations.CreateAsync(request, AdminCause.Of(context), context.RequestAborted), StatusCodes.Status201Created);
+        return ReservationResults.For(await reservations.CreateAsync(request, AdminCause.Of(context), context.RequestAborted),
+            createdUnder: options.Value.BasePath + "/admin/reservations");
     }
 
     private static async Task<IResult> ListAsync(ReservationService reservations, CancellationToken ct)

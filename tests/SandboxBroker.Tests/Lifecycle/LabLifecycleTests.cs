@@ -207,7 +207,13 @@ public abstract class LabLifecycleTests : PerStoreHostTests
     private static async Task<(HttpStatusCode Status, JsonElement Body)> CreateAsync(HttpClient admin, string body)
     {
         using var response = await admin.PostAsync("/v1/admin/reservations", Json(body));
-        return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        if (response.StatusCode == HttpStatusCode.Created)
+        {
+            Assert.Equal($"/v1/admin/reservations/{json.GetProperty("reservation_id").GetString()}", response.Headers.Location?.ToString());
+        }
+
+        return (response.StatusCode, json);
     }
 
     /// <summary>A 1 h lab, a 3 h cap, no grace, jobs off (the tests run passes themselves).</summary>
