@@ -296,11 +296,12 @@ variable "job_max_age_seconds" {
   description = "Alarm when a job has not succeeded for this long (keys: the job_name label of broker_job_last_success_timestamp_seconds)."
   type        = map(number)
   default = {
-    sync        = 3600
-    cleanup     = 1800
-    expiry      = 1800
-    invariants  = 1800
-    stale_purge = 180000
+    sync         = 3600
+    cleanup      = 1800
+    expiry       = 1800
+    invariants   = 1800
+    stale_purge  = 180000
+    reservations = 600
   }
 }
 

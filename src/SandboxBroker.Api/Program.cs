@@ -1,5 +1,6 @@
 using SandboxBroker.Api.Admin;
 using SandboxBroker.Api.Allocation;
+using SandboxBroker.Api.Capacity;
 using SandboxBroker.Api.Configuration;
 using SandboxBroker.Api.OperatorConsole;
 using SandboxBroker.Api.Csp;
@@ -20,6 +21,7 @@ try
     var store = builder.AddStorage();                      // SQLite (embedded) or DynamoDB
     builder.AddCsp(store.IsEmbedded);                      // Simulated or Live CSP (Simulated by default on the embedded store)
     builder.Services.AddAllocation();                      // allocation domain
+    builder.Services.AddCapacity();                        // capacity and exhaustion forecast
     builder.AddWorkers();                                  // sync, cleanup, expiry, purge, invariants
     builder.AddAdmin();                                    // operator API
     builder.AddInvariants();                               // invariant checks (API, metric, job)
@@ -40,6 +42,7 @@ try
     app.MapProbes(basePath);                               // /healthz, /readyz, /
     app.MapMetricsEndpoint();                              // /metrics
     app.MapTrackApi(basePath);                             // /v1/allocate, /v1/sandboxes/...
+    app.MapCapacity(basePath);                             // /v1/capacity (track and admin tokens)
     var admin = app.MapAdminApi(basePath);                 // /v1/admin/...
     admin.MapInvariants();                                 // /v1/admin/invariants
     app.MapDocs(basePath);                                 // /v1/openapi.json, /v1/docs

@@ -122,14 +122,28 @@ public sealed class ErrorTests(Brokers brokers)
     }
 
     [Fact]
-    public async Task Capacity_on_a_broker_without_it_says_the_broker_does_not_offer_it()
+    public async Task Capacity_and_reservations_answer_from_a_broker_that_offers_them()
     {
-        var capacity = await CliRun.RunAsync(brokers.Sqlite.BaseAddress, Brokers.AdminToken, "capacity", "--prefix", "dns-", "--count", "200");
-        var reservations = await CliRun.RunAsync(brokers.Sqlite.BaseAddress, Brokers.AdminToken, "reservations", "ls");
+        var capacity = await CliRun.RunAsync(brokers.Sqlite.BaseAddress, Brokers.AdminToken, "capacity", "--prefix", "dns-", "--count", "200", "--json");
+        Assert.True(capacity.ExitCode == 0, capacity.ToString());
+        using (var body = System.Text.Json.JsonDocument.Parse(capacity.Stdout))
+        {
+            Assert.Equal(("dns-", 200), (body.RootElement.GetProperty("name_prefix").GetString(), body.RootElement.GetProperty("requested").GetInt32()));
+        }
 
-        Assert.True(capacity.ExitCode == 1, capacity.ToString());
-        Assert.Contains("this broker does not offer capacity", capacity.Stderr);
-        Assert.True(reservations.ExitCode == 1, reservations.ToString());
-        Assert.Contains("this broker does not offer reservations", reservations.Stderr);
+        var endsAt = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var created = await CliRun.RunAsync(brokers.Sqlite.BaseAddress, Brokers.AdminToken,
+            "reservations", "create", "--lab", "cli-ws", "--count", "1", "--ends-at", endsAt, "--partial", "--json");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        string id;
+        using (var body = System.Text.Json.JsonDocument.Parse(created.Stdout))
+        {
+            id = body.RootElement.GetProperty("reservation_id").GetString()!;
+            Assert.Equal("active", body.RootElement.GetProperty("status").GetString());
+        }
+
+        var ended = await CliRun.RunAsync(brokers.Sqlite.BaseAddress, Brokers.AdminToken, "reservations", "end", id);
+        Assert.True(ended.ExitCode == 0, ended.ToString());
+        Assert.Contains($"reservation {id}: ended", ended.Stdout, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,6 @@
 using SandboxBroker.Api.Admin.Activity;
 using SandboxBroker.Api.Http;
+using SandboxBroker.Api.Reservations;
 
 namespace SandboxBroker.Api.Admin;
 
@@ -23,6 +24,7 @@ internal static class AdminApi
         group.MapAdminRepairs();     // release, retry-deletion, bulk-delete
         group.MapAdminJobs();        // sync, cleanup, expire, auto-delete-stale, jobs
         group.MapAdminActivity();    // activity per minute, counts by prefix and lab (the console's overview)
+        group.MapAdminReservations(); // hold sandboxes for a lab ahead of an event
         return group;
     }
 }

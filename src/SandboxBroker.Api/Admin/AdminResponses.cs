@@ -65,10 +65,11 @@ public sealed record SandboxListResponse(IReadOnlyList<AdminSandboxResponse> San
 /// counts the tombstones no sync has yet confirmed gone upstream.
 /// </summary>
 public sealed record PoolStatsResponse(
-    long Total, long Available, long Allocated, long PendingDeletion, long Stale, long DeletionFailed, long Deleted, long UnverifiedDeletions)
+    long Total, long Available, long Allocated, long PendingDeletion, long Stale, long DeletionFailed, long Deleted,
+    long UnverifiedDeletions, long Reserved)
 {
     public static PoolStatsResponse From(PoolCounts c) =>
-        new(c.Total, c.Available, c.Allocated, c.PendingDeletion, c.Stale, c.DeletionFailed, c.Deleted, c.UnverifiedDeletions);
+        new(c.Total, c.Available, c.Allocated, c.PendingDeletion, c.Stale, c.DeletionFailed, c.Deleted, c.UnverifiedDeletions, c.Reserved);
 }
 
 /// <summary>bulk-delete: <c>deleted</c> records tombstoned (or, on a dry run, that would be).</summary>

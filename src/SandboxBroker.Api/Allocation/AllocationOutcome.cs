@@ -16,6 +16,9 @@ public abstract record AllocationOutcome
     /// <summary>No available sandbox matches (409).</summary>
     public sealed record PoolEmpty : AllocationOutcome;
 
+    /// <summary>This requester and key hold a sandbox allocated through a token of another name (403 NOT_SANDBOX_OWNER).</summary>
+    public sealed record HeldViaAnotherToken : AllocationOutcome;
+
     /// <summary>The token's quota of new allocations this minute is used up (429 with Retry-After).</summary>
     public sealed record QuotaExceeded(string TokenName, int RetryAfterSeconds) : AllocationOutcome;
 
@@ -39,4 +42,10 @@ public abstract record HolderOutcome
     public sealed record NotFound : HolderOutcome;
 
     public sealed record NotOwner : HolderOutcome;
+
+    /// <summary>extend from a state other than allocated (409 INVALID_STATE).</summary>
+    public sealed record InvalidState(Sandbox Sandbox) : HolderOutcome;
+
+    /// <summary>extend when the lease already reaches allocated_at + Broker:MaxLeaseDuration (409 LEASE_LIMIT_REACHED).</summary>
+    public sealed record LeaseLimitReached(Sandbox Sandbox) : HolderOutcome;
 }

@@ -12,12 +12,15 @@ namespace SandboxBroker.Api.Allocation;
 /// of who gets which sandbox is written here once, whatever the store. On a store that runs plans one at a time
 /// (SQLite's single writer) no claim ever loses; on one shared by replicas (DynamoDB) a lost claim tries the other
 /// candidates, then reads a new window, and never sleeps more than a few milliseconds.
+/// Reservations (SPEC 14): a caller naming a lab takes a sandbox reserved for that lab first, then the general pool;
+/// the general pool holds available sandboxes only, so no other lab ever gets a reserved one.
 /// </summary>
 internal sealed class AllocationPolicy(
     TimeProvider time,
     IOptionsMonitor<BrokerOptions> options,
     CandidateReservations inFlight,
     AllocationQuota quota,
+    LabsWithoutReservations labsWithout,
     BrokerMetrics metrics)
 {
     /// <summary>Allocated, Replayed, PoolEmpty, QuotaExceeded or Maintenance. Stops on <paramref name="ct"/> (the time budget) between steps.</summary>
@@ -30,7 +33,10 @@ internal sealed class AllocationPolicy(
             if (recorded is not null
                 && await session.ReadAsync(recorded, ct) is { Status: SandboxStatus.Allocated } held && held.IsHeldBy(caller.Requester))
             {
-                return new AllocationOutcome.Replayed(held);
+                // A replay shows the sandbox: only to a token of the name that allocated it (SPEC 11.3 holder binding).
+                return held.IsHeldBy(caller.Requester, caller.Token.Name)
+                    ? new AllocationOutcome.Replayed(held)
+                    : new AllocationOutcome.HeldViaAnotherToken();
             }
 
             // A new allocation from here on. During maintenance (a restored table not yet reconciled) none is made:
@@ -74,6 +80,24 @@ internal sealed class AllocationPolicy(
     {
         var settings = options.CurrentValue;
         var query = new CandidateQuery(caller.NamePrefix, settings.CandidateCount);
+        if (caller.TrackName is { } lab && !labsWithout.IsKnownEmpty(lab))
+        {
+            var reserved = await ClaimFromAsync(session, caller, replaces, query with { ReservedFor = lab }, settings, ct);
+            if (reserved is not AllocationOutcome.PoolEmpty)
+            {
+                return reserved;
+            }
+
+            labsWithout.NoteEmpty(lab);
+        }
+
+        return await ClaimFromAsync(session, caller, replaces, query, settings, ct);
+    }
+
+    /// <summary>Claims one of the candidates <paramref name="query"/> finds, reading new windows until none is left.</summary>
+    private async ValueTask<AllocationOutcome?> ClaimFromAsync(
+        IAllocationSession session, TrackCaller caller, string? replaces, CandidateQuery query, BrokerOptions settings, CancellationToken ct)
+    {
         while (true)
         {
             ct.ThrowIfCancellationRequested();
@@ -95,7 +119,7 @@ internal sealed class AllocationPolicy(
                 ClaimResult claim;
                 try
                 {
-                    claim = await session.TryClaimAsync(NewClaim(caller, candidate, replaces, settings), ct);
+                    claim = await session.TryClaimAsync(NewClaim(caller, candidate, replaces, settings) with { ReservedFor = query.ReservedFor }, ct);
                 }
                 finally
                 {

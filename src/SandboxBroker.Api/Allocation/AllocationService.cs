@@ -94,6 +94,57 @@ internal sealed partial class AllocationService(
         return outcome;
     }
 
+    /// <summary>
+    /// The holder's lease extension: expires_at = max(expires_at, now) + seconds, capped at allocated_at +
+    /// Broker:MaxLeaseDuration; one conditional write on (allocated, holder, the expires_at read). A concurrent change of
+    /// expires_at (another extension, a release) loses the write: it is read again and decided anew.
+    /// </summary>
+    public async Task<HolderOutcome> ExtendAsync(string sandboxId, TrackCaller caller, long? seconds, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var settings = options.CurrentValue;
+        var step = seconds ?? (long)settings.ExtendStep.TotalSeconds;
+        for (var attempt = 0; ; attempt++)
+        {
+            var sandbox = await store.GetAsync(sandboxId, ct);
+            if (sandbox is null || sandbox.IsTombstone)
+            {
+                return new HolderOutcome.NotFound();
+            }
+
+            if (!sandbox.IsHeldBy(caller.Requester, caller.Token.Name))
+            {
+                return new HolderOutcome.NotOwner();
+            }
+
+            if (sandbox.Status != SandboxStatus.Allocated)
+            {
+                return new HolderOutcome.InvalidState(sandbox);
+            }
+
+            var now = time.NowEpochSeconds();
+            var cap = sandbox.AllocatedAt + (long)settings.EffectiveMaxLease.TotalSeconds;
+            var current = sandbox.LeaseExpiresAt;
+            var wanted = Math.Min(Math.Max(current, now) + step, cap);
+            if (wanted <= current)
+            {
+                return new HolderOutcome.LeaseLimitReached(sandbox);
+            }
+
+            var result = await store.TransitionAsync(Transitions.Extend(sandbox, wanted, caller.Requester, now, caller.Cause, via: caller.Token.Name), ct);
+            if (result is TransitionResult.Applied applied)
+            {
+                metrics.LeaseExtensions.Inc();
+                return new HolderOutcome.Ok(applied.Sandbox);
+            }
+
+            if (attempt >= 3)
+            {
+                throw new StoreUnavailableException($"the lease of {sandboxId} kept changing during the extension");
+            }
+        }
+    }
+
     private static string OutcomeLabel(AllocationOutcome outcome) => outcome switch
     {
         AllocationOutcome.Allocated { AfterRelease: true } => "after_release",
@@ -102,6 +153,7 @@ internal sealed partial class AllocationService(
         AllocationOutcome.PoolEmpty => "no_sandboxes",
         AllocationOutcome.QuotaExceeded => "quota_exceeded",
         AllocationOutcome.Maintenance => "maintenance",
+        AllocationOutcome.HeldViaAnotherToken => "not_owner",
         _ => "error",
     };
 

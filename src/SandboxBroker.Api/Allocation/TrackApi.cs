@@ -11,6 +11,7 @@ internal static class TrackApi
     {
         services.AddSingleton<CandidateReservations>();
         services.AddSingleton<AllocationQuota>();
+        services.AddSingleton<LabsWithoutReservations>();
         services.AddSingleton<AllocationPolicy>();
         services.AddSingleton<AllocationService>();
         return services;
@@ -49,7 +50,33 @@ internal static class TrackApi
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        group.MapPost("/sandboxes/{sandboxId}/extend", ExtendAsync)
+            .WithName("ExtendLease")
+            .WithSummary("Extend the requester's lease (optional body {\"seconds\": N}, 60..604800; default Broker:ExtendStep)")
+            .WithDescription("expires_at = max(expires_at, now) + N, capped at allocated_at + Broker:MaxLeaseDuration. 409 INVALID_STATE unless allocated, 409 LEASE_LIMIT_REACHED at the cap.")
+            .Produces<TrackSandboxResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
         return group;
+    }
+
+    private static async Task<IResult> ExtendAsync(string sandboxId, HttpContext context, AllocationService allocation)
+    {
+        if (!TryReadCaller(context, sandboxId, out var caller, out var problem))
+        {
+            return problem!;
+        }
+
+        var (seconds, error) = await ExtendBody.ReadAsync(context.Request, context.RequestAborted);
+        if (error is not null)
+        {
+            return Problems.BadRequest(error);
+        }
+
+        return TrackResults.ForExtend(await allocation.ExtendAsync(sandboxId, caller, seconds, context.RequestAborted), sandboxId);
     }
 
     private static async Task<IResult> AllocateAsync(

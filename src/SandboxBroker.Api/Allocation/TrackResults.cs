@@ -1,4 +1,5 @@
 using SandboxBroker.Api.Http;
+using SandboxBroker.Api.Sandboxes;
 
 namespace SandboxBroker.Api.Allocation;
 
@@ -17,6 +18,8 @@ internal static class TrackResults
             "No sandboxes available in the pool."),
         AllocationOutcome.QuotaExceeded q => Problems.Result(StatusCodes.Status429TooManyRequests, ErrorCodes.AllocationQuotaExceeded,
             $"Token '{q.TokenName}' has used its quota of new allocations for this minute; retry after {q.RetryAfterSeconds} s.", q.RetryAfterSeconds),
+        AllocationOutcome.HeldViaAnotherToken => Problems.NotOwner(
+            "This requester holds a sandbox allocated through another token; use that token."),
         AllocationOutcome.Maintenance => Problems.Result(StatusCodes.Status503ServiceUnavailable, ErrorCodes.Maintenance,
             "Allocation is paused for maintenance; retry later.", MaintenanceRetryAfterSeconds),
         AllocationOutcome.Unavailable u => Problems.Unavailable($"Allocation could not complete: {u.Reason}. Retry shortly."),
@@ -33,6 +36,16 @@ internal static class TrackResults
     {
         HolderOutcome.Ok ok => TypedResults.Ok(MarkForDeletionResponse.From(ok.Sandbox)),
         HolderOutcome.Repeat repeat => TypedResults.Ok(MarkForDeletionResponse.From(repeat.Sandbox)),
+        _ => ForFailure(outcome, sandboxId),
+    };
+
+    public static IResult ForExtend(HolderOutcome outcome, string sandboxId) => outcome switch
+    {
+        HolderOutcome.Ok ok => TypedResults.Ok(TrackSandboxResponse.From(ok.Sandbox)),
+        HolderOutcome.InvalidState s => Problems.Result(StatusCodes.Status409Conflict, ErrorCodes.InvalidState,
+            $"Sandbox {sandboxId} is {s.Sandbox.Status.ToWire()}; only an allocated sandbox can be extended."),
+        HolderOutcome.LeaseLimitReached => Problems.Result(StatusCodes.Status409Conflict, ErrorCodes.LeaseLimitReached,
+            $"Sandbox {sandboxId} already reaches the longest lease (Broker:MaxLeaseDuration after allocation)."),
         _ => ForFailure(outcome, sandboxId),
     };
 

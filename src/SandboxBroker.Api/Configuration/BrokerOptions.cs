@@ -43,6 +43,16 @@ public sealed class BrokerOptions
     /// answer 503 MAINTENANCE with Retry-After; replays, reads, releases, jobs and the admin API keep working.
     /// </summary>
     public bool AllocationEnabled { get; set; } = true;
+    /// <summary>What an extension without a body adds to a lease (POST /sandboxes/{id}/extend).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan ExtendStep { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>No extension takes a lease past allocated_at + this; never below <see cref="LabDuration"/>.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    public TimeSpan MaxLeaseDuration { get; set; } = TimeSpan.FromHours(72);
+
+    /// <summary>The lease cap in force: <see cref="MaxLeaseDuration"/>, raised to <see cref="LabDuration"/> when below it.</summary>
+    public TimeSpan EffectiveMaxLease => MaxLeaseDuration < LabDuration ? LabDuration : MaxLeaseDuration;
 
     /// <summary>Shared key that signs list cursors; empty means structural validation only.</summary>
     public string CursorKey { get; set; } = "";

@@ -16,6 +16,9 @@ public static class ErrorCodes
     public const string UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
     public const string NoSandboxesAvailable = "NO_SANDBOXES_AVAILABLE";
     public const string InvalidState = "INVALID_STATE";
+    public const string LeaseLimitReached = "LEASE_LIMIT_REACHED";
+    public const string InsufficientCapacity = "INSUFFICIENT_CAPACITY";
+    public const string ReservationNotFound = "RESERVATION_NOT_FOUND";
     public const string RateLimitExceeded = "RATE_LIMIT_EXCEEDED";
     public const string AllocationQuotaExceeded = "ALLOCATION_QUOTA_EXCEEDED";
     public const string UpstreamError = "UPSTREAM_ERROR";

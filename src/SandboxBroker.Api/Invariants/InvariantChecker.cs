@@ -32,13 +32,16 @@ public sealed partial class InvariantChecker(
     /// <summary>How often one state is walked again while its count and its walk disagree.</summary>
     private const int CountAttempts = 3;
 
+    /// <summary>How long after a reservation ended its sandboxes may still be reserved (the job gives them back each 30 s).</summary>
+    private const long ReservationGiveBackGrace = 180;
+
     /// <summary>Point reads in flight at once (idempotency records, confirmations).</summary>
     private const int ReadParallelism = 8;
 
     private static readonly SandboxStatus[] LiveStates =
     [
         SandboxStatus.Available, SandboxStatus.Allocated, SandboxStatus.PendingDeletion,
-        SandboxStatus.DeletionFailed, SandboxStatus.Stale,
+        SandboxStatus.DeletionFailed, SandboxStatus.Stale, SandboxStatus.Reserved,
     ];
 
     private readonly Lock gate = new();
@@ -115,7 +118,8 @@ public sealed partial class InvariantChecker(
         await CheckAllocatedCompleteAsync(allocated, findings, ct);
         await CheckReplayFindsSandboxAsync(allocated, doubled, findings, ct);
         await CheckHolderRecordedAsync([.. walk[SandboxStatus.PendingDeletion], .. walk[SandboxStatus.DeletionFailed]], findings, ct);
-        await CheckUnallocatedUnheldAsync([.. walk[SandboxStatus.Available], .. walk[SandboxStatus.Stale]], findings, ct);
+        await CheckUnallocatedUnheldAsync([.. walk[SandboxStatus.Available], .. walk[SandboxStatus.Stale], .. walk[SandboxStatus.Reserved]], findings, ct);
+        await CheckReservationsAsync(walk[SandboxStatus.Reserved], checkedAt, findings, ct);
         await CheckHistoriesReplayAsync(findings, ct);
 
         return findings.ToReport(
@@ -339,10 +343,42 @@ public sealed partial class InvariantChecker(
         foreach (var sandbox in unused.Where(s => !string.IsNullOrEmpty(s.AllocatedTo)))
         {
             var fresh = await store.GetAsync(sandbox.SandboxId, ct);
-            if (fresh is { Status: SandboxStatus.Available or SandboxStatus.Stale } && !string.IsNullOrEmpty(fresh.AllocatedTo))
+            if (fresh is { Status: SandboxStatus.Available or SandboxStatus.Stale or SandboxStatus.Reserved } && !string.IsNullOrEmpty(fresh.AllocatedTo))
             {
                 findings.Violation(InvariantChecks.UnallocatedUnheld, fresh.SandboxId,
                     $"{fresh.Status.ToWire()} sandbox carries holder '{fresh.AllocatedTo}': it could reach a second participant");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every reserved sandbox belongs to a reservation record for its lab that is active (or ended so recently that the
+    /// reservations job has not given it back yet), and no active reservation holds more than it asked for.
+    /// </summary>
+    private async Task CheckReservationsAsync(List<Sandbox> reserved, long now, Findings findings, CancellationToken ct)
+    {
+        var reservations = (await store.ListReservationsAsync(ct)).ToDictionary(r => r.ReservationId, StringComparer.Ordinal);
+        findings.Examined(InvariantChecks.ReservationsConsistent, reserved.Count + reservations.Count);
+        foreach (var sandbox in reserved)
+        {
+            var owner = sandbox.ReservationId is { } id ? reservations.GetValueOrDefault(id) : null;
+            var problem = owner is null ? $"reserved by '{sandbox.ReservationId}', which has no record"
+                : owner.TrackName != sandbox.ReservedFor ? $"reserved for '{sandbox.ReservedFor}' but its reservation is for '{owner.TrackName}'"
+                : owner.Status != Reservations.Reservation.Active && owner.EndedAt < now - ReservationGiveBackGrace
+                    ? $"still held by reservation {owner.ReservationId}, ended at {owner.EndedAt}"
+                : null;
+            if (problem is not null && await store.GetAsync(sandbox.SandboxId, ct) is { Status: SandboxStatus.Reserved })
+            {
+                findings.Violation(InvariantChecks.ReservationsConsistent, sandbox.SandboxId, problem);
+            }
+        }
+
+        foreach (var group in reserved.GroupBy(s => s.ReservationId ?? ""))
+        {
+            if (reservations.GetValueOrDefault(group.Key) is { } owner && group.Count() > owner.Count)
+            {
+                findings.Violation(InvariantChecks.ReservationsConsistent, null,
+                    $"reservation {owner.ReservationId} holds {group.Count()} sandboxes, more than the {owner.Count} it asked for");
             }
         }
     }
@@ -407,6 +443,7 @@ public sealed partial class InvariantChecker(
             [InvariantChecks.HolderRecorded] = "every pending_deletion and deletion_failed sandbox still records its holder",
             [InvariantChecks.UnallocatedUnheld] = "no available or stale sandbox carries a holder",
             [InvariantChecks.CountsConsistent] = "the store's count of each state equals a walk of that state",
+            [InvariantChecks.ReservationsConsistent] = "every reserved sandbox belongs to an active reservation for its lab, and none holds more than it asked for",
             [InvariantChecks.HistoryReplays] = "every sandbox's history replays to its state: each event starts where the previous one ended, the last ends in the current state",
         };
 

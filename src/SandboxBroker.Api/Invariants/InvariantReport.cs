@@ -67,4 +67,7 @@ public static class InvariantChecks
     /// the current state (a change and its event are one write, so one read always sees both or neither).
     /// </summary>
     public const string HistoryReplays = "history_replays";
+
+    /// <summary>Every reserved sandbox belongs to an active reservation for its lab; no reservation holds more than its count.</summary>
+    public const string ReservationsConsistent = "reservations_consistent";
 }

@@ -12,11 +12,11 @@ namespace SandboxBroker.Api.Observability;
 /// </summary>
 public sealed class BrokerMetrics
 {
-    public static readonly string[] AllocateOutcomes = ["success", "idempotent", "after_release", "no_sandboxes", "quota_exceeded", "maintenance", "error"];
+    public static readonly string[] AllocateOutcomes = ["success", "idempotent", "after_release", "no_sandboxes", "quota_exceeded", "maintenance", "not_owner", "error"];
     public static readonly string[] DeletionMarkedOutcomes = ["success", "repeat", "not_found", "not_owner", "error"];
     public static readonly string[] JobOutcomes = ["success", "error", "guarded", "skipped"];
     public static readonly string[] NiosXaasOutcomes = ["success", "skipped", "failed", "shadow"];
-    public static readonly string[] Jobs = ["sync", "cleanup", "expiry", "stale_purge", "invariants"];
+    public static readonly string[] Jobs = ["sync", "cleanup", "expiry", "stale_purge", "invariants", "reservations"];
 
     /// <summary>
     /// The label naming a job. Never "job" or "instance": Prometheus sets those on every scraped series, so a metric
@@ -94,6 +94,13 @@ public sealed class BrokerMetrics
 
         NiosXaasAuthTotal.WithLabels("success");
         NiosXaasAuthTotal.WithLabels("failed");
+        // Lab lifecycle (SPEC 13, 14): extensions, the reserved count, and per pool (all + Metrics:Pools) rate and ETA.
+        LeaseExtensions = factory.CreateCounter("broker_lease_extensions_total", "Lease extensions applied.");
+        PoolReserved = factory.CreateGauge("broker_pool_reserved", "Sandboxes held by a reservation for one lab.");
+        PoolAllocationRate = factory.CreateGauge(
+            "broker_pool_allocation_rate_per_minute", "Allocations per minute over the last 10 minutes, per pool (all, Metrics:Pools).", "pool");
+        PoolExhaustionEta = factory.CreateGauge(
+            "broker_pool_exhaustion_eta_seconds", "Seconds until the pool runs dry at the current allocation rate (+Inf when nothing was allocated in 10 minutes).", "pool");
 
         foreach (var job in Jobs)
         {
@@ -177,6 +184,13 @@ public sealed class BrokerMetrics
     public Histogram NiosXaasCleanupDuration { get; }
 
     public Gauge NiosXaasCircuitState { get; }
+    public Counter LeaseExtensions { get; }
+
+    public Gauge PoolReserved { get; }
+
+    public Gauge PoolAllocationRate { get; }
+
+    public Gauge PoolExhaustionEta { get; }
 
     /// <summary>Sets the pool gauges from one consistent set of counts.</summary>
     public void SetPool(PoolCounts counts, long nowEpochSeconds)
@@ -188,6 +202,7 @@ public sealed class BrokerMetrics
         PoolDeletionFailed.Set(counts.DeletionFailed);
         PoolTotal.Set(counts.Total);
         PoolUnverifiedDeletions.Set(counts.UnverifiedDeletions);
+        PoolReserved.Set(counts.Reserved);
         PoolLastRefresh.Set(nowEpochSeconds);
     }
 }

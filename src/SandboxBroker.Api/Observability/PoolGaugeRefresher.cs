@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SandboxBroker.Api.Capacity;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
 
@@ -11,6 +12,7 @@ namespace SandboxBroker.Api.Observability;
 /// </summary>
 internal sealed partial class PoolGaugeRefresher(
     ISandboxStore store,
+    CapacityService capacity,
     BrokerMetrics metrics,
     TimeProvider time,
     IOptions<MetricsOptions> options,
@@ -43,6 +45,13 @@ internal sealed partial class PoolGaugeRefresher(
         {
             var counts = await store.CountAsync(null, ct);
             metrics.SetPool(counts, time.NowEpochSeconds());
+            foreach (var pool in (string?[])[null, .. options.Value.Pools])
+            {
+                var snapshot = await capacity.GetAsync(pool, pool is null ? counts : null, ct);
+                metrics.PoolAllocationRate.WithLabels(pool ?? "all").Set(snapshot.AllocationsPerMinute);
+                // No allocation in the window: +Inf, so "ETA below 15 minutes" never holds for an idle pool.
+                metrics.PoolExhaustionEta.WithLabels(pool ?? "all").Set(snapshot.ExhaustionEtaSeconds ?? double.PositiveInfinity);
+            }
             if (failing)
             {
                 failing = false;

@@ -45,6 +45,11 @@ public sealed record Sandbox
 
     /// <summary>A tombstone whose account no sync has yet confirmed gone upstream.</summary>
     public bool IsUnverifiedDeletion => IsTombstone && DeletedAt is not null && DeletionVerifiedAt is null;
+    /// <summary>The reservation that holds (reserved) or held (allocated from it) this sandbox (SPEC 14).</summary>
+    public string? ReservationId { get; init; }
+
+    /// <summary>While reserved: the lab (track_name) the sandbox is held for; only its allocations may take it.</summary>
+    public string? ReservedFor { get; init; }
 
     public bool IsTombstone => Status == SandboxStatus.Deleted;
 

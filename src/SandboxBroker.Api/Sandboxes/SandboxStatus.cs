@@ -9,6 +9,9 @@ public enum SandboxStatus
     DeletionFailed,
     Stale,
     Deleted,
+
+    /// <summary>Held by a reservation for one lab (SPEC 14): available ⇄ reserved → allocated.</summary>
+    Reserved,
 }
 
 public static class SandboxStatusNames
@@ -19,11 +22,12 @@ public static class SandboxStatusNames
     public const string DeletionFailed = "deletion_failed";
     public const string Stale = "stale";
     public const string Deleted = "deleted";
+    public const string Reserved = "reserved";
 
     public static readonly IReadOnlyList<SandboxStatus> All =
     [
         SandboxStatus.Available, SandboxStatus.Allocated, SandboxStatus.PendingDeletion,
-        SandboxStatus.DeletionFailed, SandboxStatus.Stale, SandboxStatus.Deleted,
+        SandboxStatus.DeletionFailed, SandboxStatus.Stale, SandboxStatus.Deleted, SandboxStatus.Reserved,
     ];
 
     public static string ToWire(this SandboxStatus status) => status switch
@@ -34,6 +38,7 @@ public static class SandboxStatusNames
         SandboxStatus.DeletionFailed => DeletionFailed,
         SandboxStatus.Stale => Stale,
         SandboxStatus.Deleted => Deleted,
+        SandboxStatus.Reserved => Reserved,
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
     };
 
@@ -47,6 +52,7 @@ public static class SandboxStatusNames
             case DeletionFailed: status = SandboxStatus.DeletionFailed; return true;
             case Stale: status = SandboxStatus.Stale; return true;
             case Deleted: status = SandboxStatus.Deleted; return true;
+            case Reserved: status = SandboxStatus.Reserved; return true;
             default: status = default; return false;
         }
     }

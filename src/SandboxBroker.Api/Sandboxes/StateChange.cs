@@ -29,6 +29,20 @@ public sealed record StateChange
 
     /// <summary>Only while deletion_verified_at is unset (a tombstone no sync has confirmed yet).</summary>
     public bool RequireUnverified { get; init; }
+    /// <summary>When set, the write holds only while expires_at is still this value (0: no expires_at stored).</summary>
+    public long? RequireExpiresAt { get; init; }
+
+    public long? ExpiresAt { get; init; }
+
+    /// <summary>When set, the write holds only while the sandbox carries this reservation id.</summary>
+    public string? RequireReservationId { get; init; }
+
+    /// <summary>A hold (available → reserved): the reservation and the lab it is for.</summary>
+    public string? ReservationId { get; init; }
+    public string? ReservedFor { get; init; }
+
+    /// <summary>Removes reservation_id and reserved_for (a hold given back, or a reserved sandbox gone stale).</summary>
+    public bool ClearReservation { get; init; }
 
     public long? DeletionRequestedAt { get; init; }
     public int? DeletionRetryCount { get; init; }

@@ -159,6 +159,27 @@ public static class Transitions
     };
 
     /// <summary>
+    /// A lease extension: allocated stays allocated with a new expires_at, written only while the holder still holds it
+    /// and its expires_at is still the one read (so two extensions never both add to the same value).
+    /// </summary>
+    public static StateChange Extend(Sandbox sandbox, long newExpiresAt, string holder, long now, ChangeCause cause, string? via = null)
+    {
+        ArgumentNullException.ThrowIfNull(sandbox);
+        return new StateChange
+        {
+            SandboxId = sandbox.SandboxId,
+            From = SandboxStatus.Allocated,
+            To = SandboxStatus.Allocated,
+            Now = now,
+            Cause = cause with { Reason = $"lease extended to {newExpiresAt}" },
+            RequireHolder = holder,
+            RequireAllocatedVia = via,
+            RequireExpiresAt = sandbox.ExpiresAt ?? 0,
+            ExpiresAt = newExpiresAt,
+        };
+    }
+
+    /// <summary>
     /// stale → available: sync sees it upstream again. The store performs it within sync's upsert (which also refreshes
     /// the upstream fields); this describes its history event.
     /// </summary>
@@ -171,13 +192,41 @@ public static class Transitions
         Cause = cause,
     };
 
-    /// <summary>available → stale: sync no longer sees it upstream.</summary>
-    public static StateChange MarkStale(string sandboxId, long now, ChangeCause cause) => new()
+    /// <summary>
+    /// available (or reserved) → stale: sync no longer sees it upstream. A reserved one leaves its reservation (whose
+    /// held count drops).
+    /// </summary>
+    public static StateChange MarkStale(string sandboxId, long now, ChangeCause cause, SandboxStatus from = SandboxStatus.Available) => new()
     {
         SandboxId = sandboxId,
-        From = SandboxStatus.Available,
+        From = from,
         To = SandboxStatus.Stale,
         Now = now,
         Cause = cause,
+        ClearReservation = from == SandboxStatus.Reserved,
+    };
+
+    /// <summary>available → reserved: a reservation holds the sandbox for one lab.</summary>
+    public static StateChange Hold(string sandboxId, string reservationId, string trackName, long now, ChangeCause cause) => new()
+    {
+        SandboxId = sandboxId,
+        From = SandboxStatus.Available,
+        To = SandboxStatus.Reserved,
+        Now = now,
+        Cause = cause with { TrackName = trackName, Reason = cause.Reason ?? $"held by reservation {reservationId}" },
+        ReservationId = reservationId,
+        ReservedFor = trackName,
+    };
+
+    /// <summary>reserved → available: the reservation ended (or was refused) and gives the unused sandbox back.</summary>
+    public static StateChange Unhold(string sandboxId, string reservationId, long now, ChangeCause cause) => new()
+    {
+        SandboxId = sandboxId,
+        From = SandboxStatus.Reserved,
+        To = SandboxStatus.Available,
+        Now = now,
+        Cause = cause with { Reason = cause.Reason ?? $"released by reservation {reservationId}" },
+        RequireReservationId = reservationId,
+        ClearReservation = true,
     };
 }

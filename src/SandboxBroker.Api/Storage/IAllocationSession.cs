@@ -38,5 +38,8 @@ public interface IAllocationSession
 /// </summary>
 public delegate ValueTask<T> AllocationPlan<T>(IAllocationSession session, CancellationToken ct);
 
-/// <summary>Which candidates to read: sandboxes whose name starts with <see cref="NamePrefix"/> (any when null).</summary>
-public sealed record CandidateQuery(string? NamePrefix, int Limit);
+/// <summary>
+/// Which candidates to read: sandboxes whose name starts with <see cref="NamePrefix"/> (any when null); available ones,
+/// or, with <see cref="ReservedFor"/>, the ones reserved for that lab.
+/// </summary>
+public sealed record CandidateQuery(string? NamePrefix, int Limit, string? ReservedFor = null);

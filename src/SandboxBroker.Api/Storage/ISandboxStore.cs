@@ -1,3 +1,4 @@
+using SandboxBroker.Api.Reservations;
 using SandboxBroker.Api.Sandboxes;
 
 namespace SandboxBroker.Api.Storage;
@@ -88,6 +89,35 @@ public interface ISandboxStore : ISandboxRecords
 
     /// <summary>Exact counts per state at the time of the call, without reading the whole table.</summary>
     Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct);
+
+    /// <summary>
+    /// Sandboxes allocated at or after <paramref name="since"/> (allocated_at), whatever their state now: the allocation
+    /// rate of the capacity view, from an index range count (never a scan).
+    /// </summary>
+    Task<long> CountAllocatedSinceAsync(string? namePrefix, long since, CancellationToken ct) =>
+        throw new NotSupportedException("this store does not count allocations by time");
+
+    // ---- reservations (SPEC 14) -------------------------------------------------------------------------
+
+    /// <summary>Stores a new reservation record; false when its id exists.</summary>
+    Task<bool> CreateReservationAsync(Reservation reservation, CancellationToken ct) =>
+        throw new NotSupportedException("this store does not keep reservations");
+
+    /// <summary>One reservation record; null when there is none.</summary>
+    Task<Reservation?> GetReservationAsync(string reservationId, CancellationToken ct) =>
+        throw new NotSupportedException("this store does not keep reservations");
+
+    /// <summary>Every kept reservation record (active and recently ended), newest first.</summary>
+    Task<IReadOnlyList<Reservation>> ListReservationsAsync(CancellationToken ct) =>
+        throw new NotSupportedException("this store does not keep reservations");
+
+    /// <summary>active → ended, conditional on it being active; false when it was not.</summary>
+    Task<bool> EndReservationAsync(string reservationId, long endedAt, CancellationToken ct) =>
+        throw new NotSupportedException("this store does not keep reservations");
+
+    /// <summary>The sandboxes a reservation holds now and those handed out from it, read from the sandboxes.</summary>
+    Task<ReservationCounts> CountReservationAsync(Reservation reservation, CancellationToken ct) =>
+        throw new NotSupportedException("this store does not keep reservations");
 
     // ---- coordination ------------------------------------------------------------------------------------
 

@@ -20,11 +20,14 @@ public sealed record ClaimRequest
     /// <summary>The track request's actor and request id, for the history event the claim writes.</summary>
     public required ChangeCause Cause { get; init; }
 
+    /// <summary>Set: the candidate is reserved for this lab (reserved → allocated); null: it is available.</summary>
+    public string? ReservedFor { get; init; }
+
     /// <summary>The history event a successful claim appends (available → allocated).</summary>
     public SandboxEvent Event() => new()
     {
         At = Now,
-        From = SandboxStatusNames.Available,
+        From = ReservedFor is null ? SandboxStatusNames.Available : SandboxStatusNames.Reserved,
         To = SandboxStatusNames.Allocated,
         Actor = Cause.Actor,
         Reason = Cause.Reason,
@@ -75,13 +78,14 @@ public sealed record PoolCounts(
     long PendingDeletion,
     long DeletionFailed,
     long Stale,
-    long Deleted)
+    long Deleted,
+    long Reserved = 0)
 {
     /// <summary>Tombstones whose account no sync has yet confirmed gone upstream (SPEC 12; counted among Deleted).</summary>
     public long UnverifiedDeletions { get; init; }
 
     /// <summary>Every sandbox that is not a tombstone.</summary>
-    public long Total => Available + Allocated + PendingDeletion + DeletionFailed + Stale;
+    public long Total => Available + Allocated + PendingDeletion + DeletionFailed + Stale + Reserved;
 
     public long Of(SandboxStatus status) => status switch
     {
@@ -91,6 +95,7 @@ public sealed record PoolCounts(
         SandboxStatus.DeletionFailed => DeletionFailed,
         SandboxStatus.Stale => Stale,
         SandboxStatus.Deleted => Deleted,
+        SandboxStatus.Reserved => Reserved,
         _ => 0,
     };
 }

@@ -11,6 +11,23 @@ internal sealed partial class TransitionLoggingStore(ISandboxStore inner, ILogge
 {
     public Task InitializeAsync(CancellationToken ct) => inner.InitializeAsync(ct);
 
+    public Task<long> CountAllocatedSinceAsync(string? namePrefix, long since, CancellationToken ct) =>
+        inner.CountAllocatedSinceAsync(namePrefix, since, ct);
+
+    public Task<bool> CreateReservationAsync(Reservations.Reservation reservation, CancellationToken ct) =>
+        inner.CreateReservationAsync(reservation, ct);
+
+    public Task<Reservations.Reservation?> GetReservationAsync(string reservationId, CancellationToken ct) =>
+        inner.GetReservationAsync(reservationId, ct);
+
+    public Task<IReadOnlyList<Reservations.Reservation>> ListReservationsAsync(CancellationToken ct) => inner.ListReservationsAsync(ct);
+
+    public Task<bool> EndReservationAsync(string reservationId, long endedAt, CancellationToken ct) =>
+        inner.EndReservationAsync(reservationId, endedAt, ct);
+
+    public Task<Reservations.ReservationCounts> CountReservationAsync(Reservations.Reservation reservation, CancellationToken ct) =>
+        inner.CountReservationAsync(reservation, ct);
+
     public Task PingAsync(CancellationToken ct) => inner.PingAsync(ct);
 
     public Task<Sandbox?> GetAsync(string sandboxId, CancellationToken ct) => inner.GetAsync(sandboxId, ct);

@@ -30,6 +30,14 @@ public sealed class JobsOptions
     public ExpiryJobOptions Expiry { get; set; } = new();
     public StalePurgeJobOptions StalePurge { get; set; } = new();
     public InvariantsJobOptions Invariants { get; set; } = new();
+    public ReservationsJobOptions Reservations { get; set; } = new();
+}
+
+/// <summary>Reservations end within a minute of ends_at (SPEC 14).</summary>
+public sealed class ReservationsJobOptions
+{
+    [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class SyncJobOptions

@@ -42,6 +42,8 @@ internal static class WorkersExtensions
         services.AddJob<ExpiryJob>(enabled);
         services.AddJob<StalePurgeJob>(enabled);
         services.AddJob<InvariantsJob>(enabled); // the checker itself is registered by AddInvariants
+        Reservations.ReservationApi.AddReservations(services);
+        services.AddJob<Reservations.ReservationsJob>(enabled);
         return builder;
     }
 

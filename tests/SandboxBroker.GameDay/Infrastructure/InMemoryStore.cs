@@ -144,9 +144,13 @@ internal sealed class InMemoryStore : ISandboxStore
         {
             long Of(SandboxStatus status) => sandboxes.Values.Count(s => s.Status == status) + CountSkew.GetValueOrDefault(status);
             return Task.FromResult(new PoolCounts(Of(SandboxStatus.Available), Of(SandboxStatus.Allocated), Of(SandboxStatus.PendingDeletion),
-                Of(SandboxStatus.DeletionFailed), Of(SandboxStatus.Stale), Of(SandboxStatus.Deleted)));
+                Of(SandboxStatus.DeletionFailed), Of(SandboxStatus.Stale), Of(SandboxStatus.Deleted), Of(SandboxStatus.Reserved)));
         }
     }
+
+    /// <summary>No reservation records: the checker's reservation check sees every reserved sandbox as an orphan.</summary>
+    public Task<IReadOnlyList<SandboxBroker.Api.Reservations.Reservation>> ListReservationsAsync(CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<SandboxBroker.Api.Reservations.Reservation>>([]);
 
     private void Fail()
     {

@@ -2,12 +2,13 @@ using System.Text.Json;
 
 namespace SandboxBroker.GameDay.Infrastructure;
 
-/// <summary>Who may call an endpoint: anyone (probes, docs, metrics), a track token, or an admin token.</summary>
+/// <summary>Who may call an endpoint: anyone (probes, docs, metrics), a track token, an admin token, or either (capacity).</summary>
 public enum EndpointRole
 {
     Public,
     Track,
     Admin,
+    TrackOrAdmin,
 }
 
 /// <summary>One operation of the broker's HTTP surface.</summary>
@@ -15,6 +16,7 @@ public sealed record ApiEndpoint(string Method, string Template, IReadOnlyList<s
 {
     public EndpointRole Role =>
         Template.StartsWith(BrokerNode.BasePath + "/admin/", StringComparison.Ordinal) ? EndpointRole.Admin
+        : Template == BrokerNode.BasePath + "/capacity" ? EndpointRole.TrackOrAdmin
         : Template.StartsWith(BrokerNode.BasePath + "/", StringComparison.Ordinal)
           && !Template.StartsWith(BrokerNode.BasePath + "/openapi", StringComparison.Ordinal)
           && !Template.StartsWith(BrokerNode.BasePath + "/docs", StringComparison.Ordinal) ? EndpointRole.Track

@@ -99,7 +99,7 @@ public sealed class AuthMatrixTests(GameDayFixture fixture)
         {
             EndpointRole.Track => token == BrokerNode.TrackToken,
             EndpointRole.Admin => token == BrokerNode.AdminToken,
-            _ => true,
+            _ => true, // public, or either token (capacity)
         };
 
         if (endpoint.Role == EndpointRole.Public)

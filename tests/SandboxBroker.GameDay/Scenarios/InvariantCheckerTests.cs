@@ -55,13 +55,26 @@ public sealed class InvariantCheckerTests
         Assert.Equal(11, report.Checks[InvariantChecks.OneSandboxPerKey].Examined);
         Assert.Equal(11, report.Checks[InvariantChecks.ReplayFindsSandbox].Examined);
         Assert.Equal(2, report.Checks[InvariantChecks.HolderRecorded].Examined);
-        Assert.Equal(5, report.Checks[InvariantChecks.CountsConsistent].Examined);
+        Assert.Equal(6, report.Checks[InvariantChecks.CountsConsistent].Examined); // the live states, reserved included
         Assert.Empty(report.Checks[InvariantChecks.CountsConsistent].Inconclusive);
         Assert.Equal(20, report.Counts["available"]);
         Assert.Equal(11, report.Counts["allocated"]);
         Assert.False(report.Counts.ContainsKey("deleted"));
         Assert.Equal(34, report.Checks[InvariantChecks.HistoryReplays].Examined);       // every live record (seeded without history: nothing to replay)
-        Assert.Equal(7, report.Checks.Count);
+        Assert.Equal(8, report.Checks.Count);
+    }
+
+    [Fact]
+    public async Task A_reserved_sandbox_without_its_reservation_is_a_violation()
+    {
+        HealthyPool();
+        store.Put(InMemoryStore.Available("r00") with { Status = SandboxStatus.Reserved, ReservationId = "rsv-gone", ReservedFor = "workshop" });
+        var report = await CheckAsync();
+
+        var violation = Assert.Single(report.Details);
+        Assert.Equal((InvariantChecks.ReservationsConsistent, "r00"), (violation.Check, violation.SandboxId));
+        Assert.Contains("rsv-gone", violation.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, report.Counts["reserved"]);
     }
 
     [Fact]
@@ -194,7 +207,7 @@ public sealed class InvariantCheckerTests
         var reports = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => checker.RunOnceAsync(CancellationToken.None)));
 
         Assert.All(reports, r => Assert.Same(reports[0], r));
-        Assert.Equal(10, store.Scans);                                 // one walk: per state, one records scan and one history scan
+        Assert.Equal(12, store.Scans);                                 // one walk: per state (6), one records scan and one history scan
         Assert.Equal(1, metrics.InvariantViolations.Value);
         Assert.Same(reports[0], checker.LastReport);
 

@@ -61,7 +61,8 @@ public static class RawStore
 
         var metrics = new BrokerMetrics();
         var settings = new FixedOptions(new BrokerOptions());
-        var policy = new AllocationPolicy(TimeProvider.System, settings, new CandidateReservations(), new AllocationQuota(TimeProvider.System), metrics);
+        var policy = new AllocationPolicy(TimeProvider.System, settings, new CandidateReservations(), new AllocationQuota(TimeProvider.System),
+            new LabsWithoutReservations(TimeProvider.System), metrics);
         var allocation = new AllocationService(store, policy, TimeProvider.System, settings, metrics, NullLogger<AllocationService>.Instance);
 
         async Task<CallResult> AllocateAsync(string requester, CancellationToken c)

@@ -24,4 +24,8 @@ internal static class StoreAllocationExtensions
 
             return sandboxes;
         }, ct);
+
+    /// <summary>A lab's reserved-candidate window (ids).</summary>
+    public static Task<IReadOnlyList<string>> FindReservedAsync(this ISandboxStore store, string lab, string? namePrefix, int limit, CancellationToken ct) =>
+        store.RunAllocationAsync(async (session, c) => await session.FindCandidatesAsync(new CandidateQuery(namePrefix, limit, lab), c), ct);
 }

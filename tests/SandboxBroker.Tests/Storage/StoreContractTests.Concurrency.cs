@@ -21,7 +21,8 @@ public abstract partial class StoreContractTests
     internal static AllocationService NewAllocationService(ISandboxStore store, BrokerOptions? options = null)
     {
         var settings = new StaticOptionsMonitor<BrokerOptions>(options ?? RaceOptions);
-        var policy = new AllocationPolicy(TimeProvider.System, settings, new CandidateReservations(), new AllocationQuota(TimeProvider.System), Metrics);
+        var policy = new AllocationPolicy(TimeProvider.System, settings, new CandidateReservations(), new AllocationQuota(TimeProvider.System),
+            new LabsWithoutReservations(TimeProvider.System), Metrics);
         return new AllocationService(store, policy, TimeProvider.System, settings, Metrics, NullLogger<AllocationService>.Instance);
     }
 

@@ -84,6 +84,18 @@ public sealed class NamedTokenTests : IAsyncLifetime
             Assert.Equal("FORBIDDEN", body.GetProperty("code").GetString());
         }
 
+        // Capacity counts only inside the scope: the first prefix by default, 403 outside.
+        using (var response = await scoped.GetAsync(new Uri("/v1/capacity", UriKind.Relative)))
+        {
+            var capacity = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal((HttpStatusCode.OK, "sim-sandbox-002"), (response.StatusCode, capacity.GetProperty("name_prefix").GetString()));
+        }
+
+        using (var response = await scoped.GetAsync(new Uri("/v1/capacity?name_prefix=sim-sandbox-001", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
         // Nothing was allocated by the refused requests.
         using var admin = broker.AdminClient();
         var held = await admin.GetFromJsonAsync<JsonElement>("/v1/admin/sandboxes?requester=scope-3");
@@ -102,6 +114,11 @@ public sealed class NamedTokenTests : IAsyncLifetime
 
         foreach (var other in new[] { labTwo, listed })
         {
+            // Every holder action, and a replay of the allocation (which shows the sandbox), needs the token's name.
+            (status, body, _) = await SendAsync(other, HttpMethod.Post, "/v1/allocate", "bound-1");
+            Assert.Equal((HttpStatusCode.Forbidden, "NOT_SANDBOX_OWNER"), (status, body.GetProperty("code").GetString()));
+            (status, body, _) = await SendAsync(other, HttpMethod.Post, path + "/extend", "bound-1");
+            Assert.Equal((HttpStatusCode.Forbidden, "NOT_SANDBOX_OWNER"), (status, body.GetProperty("code").GetString()));
             (status, body, _) = await SendAsync(other, HttpMethod.Get, path, "bound-1");
             Assert.Equal((HttpStatusCode.Forbidden, "NOT_SANDBOX_OWNER"), (status, body.GetProperty("code").GetString()));
             (status, body, _) = await SendAsync(other, HttpMethod.Post, path + "/mark-for-deletion", "bound-1");
@@ -110,6 +127,8 @@ public sealed class NamedTokenTests : IAsyncLifetime
 
         (status, body, _) = await SendAsync(labOne, HttpMethod.Get, path, "bound-1");
         Assert.Equal((HttpStatusCode.OK, "allocated"), (status, body.GetProperty("status").GetString()));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(labOne, HttpMethod.Post, "/v1/allocate", "bound-1")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(labOne, HttpMethod.Post, path + "/extend", "bound-1")).Status);
         (status, body, _) = await SendAsync(labOne, HttpMethod.Post, path + "/mark-for-deletion", "bound-1");
         Assert.Equal((HttpStatusCode.OK, "pending_deletion"), (status, body.GetProperty("status").GetString()));
     }

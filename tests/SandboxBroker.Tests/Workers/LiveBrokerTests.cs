@@ -153,7 +153,7 @@ public sealed class LiveBrokerTests : IAsyncLifetime
         Assert.False(overview.GetProperty("jobs_enabled").GetBoolean());
         Assert.False(string.IsNullOrEmpty(overview.GetProperty("instance").GetString()));
         var jobs = overview.GetProperty("jobs").EnumerateArray().ToDictionary(j => j.GetProperty("name").GetString()!);
-        Assert.Equal(["cleanup", "expiry", "invariants", "stale_purge", "sync"], jobs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["cleanup", "expiry", "invariants", "reservations", "stale_purge", "sync"], jobs.Keys.Order(StringComparer.Ordinal));
         var sync = jobs["sync"];
         Assert.Equal("success", sync.GetProperty("last_outcome").GetString());
         Assert.InRange(sync.GetProperty("last_run_at").GetInt64(), before, after); // the pass just run, in epoch seconds

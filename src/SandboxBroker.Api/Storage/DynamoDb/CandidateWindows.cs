@@ -48,6 +48,34 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
         return Array.ConvertAll(candidates, c => c.SandboxId);
     }
 
+    /// <summary>
+    /// Ids of up to <paramref name="limit"/> sandboxes reserved for <paramref name="lab"/>: one read of the lab's
+    /// R#&lt;lab&gt; partition of AvailableIndex (a page of up to 100, from a random end), a random few of them, so
+    /// concurrent readers of one lab mostly pick different ones.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> FindReservedAsync(string lab, string? namePrefix, int limit, CancellationToken ct)
+    {
+        var e = new Expr();
+        var keyCondition = $"{e.Attr(AvailShard)} = {e.Val(ReservedShardPrefix + lab)}"
+            + (namePrefix is null ? "" : $" AND begins_with({e.Attr(Name)}, {e.Val(namePrefix)})");
+        var request = new QueryRequest
+        {
+            TableName = table.Name,
+            IndexName = AvailableIndex,
+            KeyConditionExpression = keyCondition,
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+            ScanIndexForward = Random.Shared.Next(2) == 0,
+            Limit = 100,
+        };
+        var found = await QueryUntilAsync(request, 100, ct, SandboxStatus.Reserved);
+        var candidates = found.Where(s => s.ReservedFor == lab).ToArray();
+        Random.Shared.Shuffle(candidates);
+        candidates = candidates[..Math.Min(limit, candidates.Length)];
+        Remember(candidates, asPivots: false);
+        return Array.ConvertAll(candidates, c => c.SandboxId);
+    }
+
     /// <summary>The candidate as a window of this process read it (so a claim can answer without a read), once.</summary>
     public bool TryTake(string sandboxId, [NotNullWhen(true)] out Sandbox? candidate) => recentCandidates.TryRemove(sandboxId, out candidate);
 
@@ -219,7 +247,7 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
     }
 
     /// <summary>Pages a query until <paramref name="need"/> sandboxes are read or the key range is exhausted.</summary>
-    private async Task<List<Sandbox>> QueryUntilAsync(QueryRequest request, int need, CancellationToken ct)
+    private async Task<List<Sandbox>> QueryUntilAsync(QueryRequest request, int need, CancellationToken ct, SandboxStatus wanted = SandboxStatus.Available)
     {
         var found = new List<Sandbox>();
         do
@@ -227,7 +255,7 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
             var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
             foreach (var item in response.Items ?? [])
             {
-                if (FromItem(item) is { Status: SandboxStatus.Available } sandbox && found.Count < need && !recentClaims.Contains(sandbox.SandboxId))
+                if (FromItem(item) is { } sandbox && sandbox.Status == wanted && found.Count < need && !recentClaims.Contains(sandbox.SandboxId))
                 {
                     found.Add(sandbox);
                 }
@@ -265,7 +293,7 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
     }
 
     /// <summary>Keeps a few names as future starting points, and the candidates so a claim can answer without a read.</summary>
-    private void Remember(Sandbox[] candidates)
+    private void Remember(Sandbox[] candidates, bool asPivots = true)
     {
         if (recentCandidates.Count > RememberedCandidates)
         {
@@ -277,7 +305,7 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
             recentCandidates[candidate.SandboxId] = candidate;
         }
 
-        foreach (var candidate in candidates.Take(4))
+        foreach (var candidate in candidates.Take(asPivots ? 4 : 0))
         {
             Volatile.Write(ref recentNames[Random.Shared.Next(recentNames.Length)], candidate.Name);
         }

@@ -24,6 +24,7 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
     private readonly JobRuns runs;
     private readonly Sequences sequences;
     private readonly SandboxWrites writes;
+    private readonly ReservationRecords reservations;
     private readonly Session session;
 
     public DynamoDbSandboxStore(IAmazonDynamoDB client, DynamoDbStorageOptions options, ILogger<DynamoDbSandboxStore> logger)
@@ -39,6 +40,7 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
         runs = new JobRuns(table);
         sequences = new Sequences(table);
         writes = new SandboxWrites(table);
+        reservations = new ReservationRecords(table);
         session = new Session(this);
     }
 
@@ -114,6 +116,23 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
 
     public Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct) => listing.CountAsync(namePrefix, ct);
 
+    public Task<long> CountAllocatedSinceAsync(string? namePrefix, long since, CancellationToken ct) =>
+        listing.CountAllocatedSinceAsync(namePrefix, since, ct);
+
+    public Task<bool> CreateReservationAsync(Reservations.Reservation reservation, CancellationToken ct) =>
+        reservations.CreateAsync(reservation, ct);
+
+    public Task<Reservations.Reservation?> GetReservationAsync(string reservationId, CancellationToken ct) =>
+        reservations.GetAsync(reservationId, ct);
+
+    public Task<IReadOnlyList<Reservations.Reservation>> ListReservationsAsync(CancellationToken ct) => reservations.ListAsync(ct);
+
+    public Task<bool> EndReservationAsync(string reservationId, long endedAt, CancellationToken ct) =>
+        reservations.EndAsync(reservationId, endedAt, ct);
+
+    public Task<Reservations.ReservationCounts> CountReservationAsync(Reservations.Reservation reservation, CancellationToken ct) =>
+        listing.CountReservationAsync(reservation, ct);
+
     public Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct) => sequences.AddToSequenceAsync(name, delta, ct);
 
     public Task<bool> TryAcquireJobLeaseAsync(JobLeaseRequest request, CancellationToken ct) => jobs.TryAcquireJobLeaseAsync(request, ct);
@@ -142,7 +161,9 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
         public async ValueTask<Sandbox?> ReadAsync(string sandboxId, CancellationToken ct) => await store.GetAsync(sandboxId, ct);
 
         public async ValueTask<IReadOnlyList<string>> FindCandidatesAsync(CandidateQuery query, CancellationToken ct) =>
-            await store.windows.FindAsync(query.NamePrefix, query.Limit, ct);
+            query.ReservedFor is { } lab
+                ? await store.windows.FindReservedAsync(lab, query.NamePrefix, query.Limit, ct)
+                : await store.windows.FindAsync(query.NamePrefix, query.Limit, ct);
 
         public async ValueTask<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct) =>
             await store.claims.TryClaimAsync(request, ct);

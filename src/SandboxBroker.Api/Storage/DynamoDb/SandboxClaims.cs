@@ -34,14 +34,17 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
             .Set(AllocatedToTrack, request.Requester)
             .Set(AllocatedAt, request.Now)
             .Set(IdempotencyKey, request.IdempotencyKey)
-            .SetOrRemove(TrackName, request.TrackName)
+            .SetOrRemove(TrackName, request.ReservedFor ?? request.TrackName)
             .SetOrRemove(AllocatedVia, request.AllocatedVia)
             .Set(ExpiresAt, request.ExpiresAt)
             .Set(LabDurationHours, N(request.LabDurationHours))
             .Set(UpdatedAt, request.Now)
-            .Remove(AvailShard);
+            .Remove(AvailShard)
+            .Remove(ReservedFor); // reservation_id stays: the reservation's allocated count
         var room = fullHistory is null ? HistoryAttribute.Append(claim, request.Event()) : HistoryAttribute.Replace(claim, fullHistory, request.Event());
-        var claimCondition = $"{claim.Attr(Status)} = {claim.Val(SandboxStatusNames.Available)} AND {room}";
+        var claimCondition = request.ReservedFor is null
+            ? $"{claim.Attr(Status)} = {claim.Val(SandboxStatusNames.Available)} AND {room}"
+            : $"{claim.Attr(Status)} = {claim.Val(SandboxStatusNames.Reserved)} AND {claim.Attr(ReservedFor)} = {claim.Val(request.ReservedFor)} AND {room}";
 
         var transaction = new TransactWriteItemsRequest
         {
@@ -98,11 +101,11 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
             // Once past available/stale it never returns, so this process leaves it out of later windows.
             if (ReasonCode(ex, 1) == "ConditionalCheckFailed" && ex.CancellationReasons[1].Item is { Count: > 0 } current)
             {
-                if (FromItem(current) is { Status: not (SandboxStatus.Available or SandboxStatus.Stale) })
+                if (FromItem(current) is { Status: not (SandboxStatus.Available or SandboxStatus.Stale or SandboxStatus.Reserved) })
                 {
                     recentClaims.Note(request.SandboxId);
                 }
-                else if (fullHistory is null && FromItem(current) is { Status: SandboxStatus.Available } && HistoryAttribute.IsFull(current))
+                else if (fullHistory is null && FromItem(current) is { Status: SandboxStatus.Available or SandboxStatus.Reserved } && HistoryAttribute.IsFull(current))
                 {
                     return await TryClaimAsync(request, current, ct); // available, but its history had no room
                 }
@@ -132,8 +135,9 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
             AllocatedTo = request.Requester,
             AllocatedAt = request.Now,
             IdempotencyKey = request.IdempotencyKey,
-            TrackName = request.TrackName,
+            TrackName = request.ReservedFor ?? request.TrackName,
             AllocatedVia = request.AllocatedVia,
+            ReservedFor = null,
             ExpiresAt = request.ExpiresAt,
             LabDurationHours = request.LabDurationHours,
             UpdatedAt = request.Now,

@@ -84,6 +84,8 @@ internal static class SandboxItem
             NiosxaasCleanedAt = Long(item!, NiosxaasCleanedAt),
             NiosxaasCleanupSkipped = item!.TryGetValue(NiosxaasCleanupSkipped, out var skipped) && skipped.BOOL == true,
             NiosxaasCleanupFailedReason = Str(item!, NiosxaasCleanupFailedReason) is { Length: > 0 } reason ? reason : null,
+            ReservationId = Str(item!, TableLayout.ReservationId),
+            ReservedFor = Str(item!, TableLayout.ReservedFor),
         };
     }
 

@@ -191,23 +191,50 @@ internal sealed class SandboxListing(DynamoDbTable table)
         var counts = await Task.WhenAll(SandboxStatusNames.All.Select(status => CountAsync(status, namePrefix, ct)).Append(unverified));
         long Of(SandboxStatus status) => counts[SandboxStatusNames.All.ToList().IndexOf(status)];
         return new PoolCounts(Of(SandboxStatus.Available), Of(SandboxStatus.Allocated), Of(SandboxStatus.PendingDeletion),
-            Of(SandboxStatus.DeletionFailed), Of(SandboxStatus.Stale), Of(SandboxStatus.Deleted)) { UnverifiedDeletions = counts[^1] };
+            Of(SandboxStatus.DeletionFailed), Of(SandboxStatus.Stale), Of(SandboxStatus.Deleted), Of(SandboxStatus.Reserved))
+        {
+            UnverifiedDeletions = counts[^1],
+        };
     }
 
-    private async Task<long> CountAsync(SandboxStatus status, string? namePrefix, CancellationToken ct, bool unverifiedOnly = false)
+    /// <summary>States a sandbox can be in once allocated: the allocation rate and a reservation's allocated count.</summary>
+    private static readonly SandboxStatus[] AllocatedOrLater =
+        [SandboxStatus.Allocated, SandboxStatus.PendingDeletion, SandboxStatus.DeletionFailed, SandboxStatus.Deleted];
+
+    /// <summary>Sandboxes allocated since a time: a COUNT of the allocated_at range of StatusIndex, per state, at once.</summary>
+    public async Task<long> CountAllocatedSinceAsync(string? namePrefix, long since, CancellationToken ct) =>
+        (await Task.WhenAll(AllocatedOrLater.Select(s => CountAsync(s, namePrefix, ct, since)))).Sum();
+
+    /// <summary>
+    /// A reservation's held sandboxes (reserved, carrying its id) and those allocated from it (allocated since it was
+    /// created, carrying its id): range counts on StatusIndex.
+    /// </summary>
+    public async Task<Reservations.ReservationCounts> CountReservationAsync(Reservations.Reservation reservation, CancellationToken ct)
+    {
+        var held = CountAsync(SandboxStatus.Reserved, reservation.NamePrefix, ct, reservationId: reservation.ReservationId);
+        var allocated = await Task.WhenAll(AllocatedOrLater.Select(s =>
+            CountAsync(s, reservation.NamePrefix, ct, reservation.CreatedAt, reservation.ReservationId)));
+        return new Reservations.ReservationCounts(await held, allocated.Sum());
+    }
+
+    private async Task<long> CountAsync(
+        SandboxStatus status, string? namePrefix, CancellationToken ct, long? allocatedSince = null, string? reservationId = null,
+        bool unverifiedOnly = false)
     {
         var e = new Expr();
         var request = new QueryRequest
         {
             TableName = table.Name,
             IndexName = StatusIndex,
-            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(status.ToWire())}",
+            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(status.ToWire())}"
+                + (allocatedSince is { } since ? $" AND {e.Attr(AllocatedAt)} >= {e.Val(since)}" : ""),
             Select = Select.COUNT,
         };
         // Only sandbox items carry status; the PK filter keeps foreign items with a status out all the same.
         request.FilterExpression = $"begins_with({e.Attr(PartitionKey)}, {e.Val(SandboxPkPrefix)})"
             + (namePrefix is null ? "" : $" AND begins_with({e.Attr(Name)}, {e.Val(namePrefix)})")
-            + (unverifiedOnly ? $" AND attribute_exists({e.Attr(DeletedAt)}) AND attribute_not_exists({e.Attr(DeletionVerifiedAt)})" : "");
+            + (unverifiedOnly ? $" AND attribute_exists({e.Attr(DeletedAt)}) AND attribute_not_exists({e.Attr(DeletionVerifiedAt)})" : "")
+            + (reservationId is null ? "" : $" AND {e.Attr(ReservationId)} = {e.Val(reservationId)}");
         request.ExpressionAttributeNames = e.Names;
         request.ExpressionAttributeValues = e.Values;
         long total = 0;

@@ -162,7 +162,10 @@ internal sealed class SandboxWrites(DynamoDbTable table)
             .SetIfPresent(DeletionRequestedAt, change.DeletionRequestedAt)
             .SetIfPresent(DeletionRetryCount, change.DeletionRetryCount)
             .SetIfPresent(DeletedAt, change.DeletedAt)
-            .SetIfPresent(DeletionVerifiedAt, change.DeletionVerifiedAt);
+            .SetIfPresent(DeletionVerifiedAt, change.DeletionVerifiedAt)
+            .SetIfPresent(ExpiresAt, change.ExpiresAt)
+            .SetIfPresent(ReservationId, change.ReservationId)
+            .SetIfPresent(ReservedFor, change.ReservedFor);
         if (change.ClearDeletedAt)
         {
             e.Remove(DeletedAt);
@@ -175,12 +178,24 @@ internal sealed class SandboxWrites(DynamoDbTable table)
                 .SetOrRemove(NiosxaasCleanupFailedReason, string.IsNullOrEmpty(mark.FailedReason) ? null : mark.FailedReason);
             _ = mark.Skipped ? e.Set(NiosxaasCleanupSkipped, new AttributeValue { BOOL = true }) : e.Remove(NiosxaasCleanupSkipped);
         }
+
+        if (change.ClearReservation)
+        {
+            e.Remove(ReservationId).Remove(ReservedFor);
+        }
+
         _ = change.ClearLastError ? e.Remove(LastError) : e.SetIfPresent(LastError, change.LastError);
         _ = change.ClearNextAttempt ? e.Remove(NextAttemptAt) : e.SetIfPresent(NextAttemptAt, change.NextAttemptAt);
-        // Only available sandboxes carry avail_shard: that keeps the AvailableIndex sparse.
-        _ = change.To == SandboxStatus.Available
-            ? e.SetRaw($"{e.Attr(AvailShard)} = if_not_exists({e.Attr(AvailShard)}, {e.Val(RandomShard())})")
-            : e.Remove(AvailShard);
+        // Only available sandboxes carry a numeric avail_shard: that keeps the AvailableIndex sparse. A reserved one
+        // carries its lab's R#<lab> instead, and gets a numeric one back when its hold ends.
+        _ = (change.From, change.To) switch
+        {
+            (_, SandboxStatus.Reserved) when change.ReservedFor is not null => e.Set(AvailShard, ReservedShardPrefix + change.ReservedFor),
+            (SandboxStatus.Reserved, SandboxStatus.Available) => e.Set(AvailShard, RandomShard()),
+            (_, SandboxStatus.Available) => e.SetRaw($"{e.Attr(AvailShard)} = if_not_exists({e.Attr(AvailShard)}, {e.Val(RandomShard())})"),
+            (SandboxStatus.Reserved, SandboxStatus.Reserved) => e,
+            _ => e.Remove(AvailShard),
+        };
         var room = full is null ? HistoryAttribute.Append(e, sandboxEvent) : HistoryAttribute.Replace(e, full, sandboxEvent);
         // A tombstone gets deleted_at only; the purge job removes it once its id is gone upstream (no TTL, which
         // would delete it without that check).
@@ -211,6 +226,19 @@ internal sealed class SandboxWrites(DynamoDbTable table)
         if (change.RequireUpdatedAtOrBefore is { } untouchedSince)
         {
             condition += $" AND {e.Attr(UpdatedAt)} <= {e.Val(untouchedSince)}";
+        }
+
+        if (change.RequireReservationId is not null)
+        {
+            condition += $" AND {e.Attr(ReservationId)} = {e.Val(change.RequireReservationId)}";
+        }
+
+        if (change.RequireExpiresAt is { } expiresAt)
+        {
+            var expires = e.Attr(ExpiresAt);
+            condition += expiresAt == 0
+                ? $" AND attribute_not_exists({expires})"
+                : $" AND {expires} = {e.Val(expiresAt)}";
         }
 
         return (e, condition);

@@ -22,6 +22,7 @@ internal static class TableLayout
     public const string CounterPkPrefix = "COUNTER#";    // COUNTER#<name>, SK = META
     public const string AccountPkPrefix = "ACCT#";       // ACCT#<external_id>, SK = META: the sandbox id that holds the account
     public const string JobRunPkPrefix = "JOBRUN#";      // JOBRUN#<job>, SK = <run_id> (sorts by start time)
+    public const string ReservationPk = "RESERVATION";   // one partition: SK = <reservation_id>, so listing is one Query
 
     // Global secondary indexes: name, hash key, range key.
     public const string StatusIndex = "StatusIndex";            // status (S), allocated_at (N)
@@ -58,6 +59,14 @@ internal static class TableLayout
     public const string DeletedAt = "deleted_at";
     public const string DeletionVerifiedAt = "deletion_verified_at";
     public const string AvailShard = "avail_shard";
+    /// <summary>
+    /// avail_shard of a reserved sandbox: R#&lt;lab&gt;. AvailableIndex then lists a lab's reserved sandboxes in their
+    /// own partition, which no general-pool window (shards "0".."15") ever reads.
+    /// </summary>
+    public const string ReservedShardPrefix = "R#";
+    public const string ReservationId = "reservation_id";
+    public const string ReservedFor = "reserved_for";
+    public const string ReservationRecord = "reservation";
     /// <summary>The sandbox's history: a list of event maps inside the sandbox item, newest last.</summary>
     public const string History = "history";
     /// <summary>DynamoDB TTL attribute (epoch seconds): set on tombstones that may expire.</summary>

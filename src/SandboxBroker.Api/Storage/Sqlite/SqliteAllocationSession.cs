@@ -20,6 +20,9 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
     private readonly SqliteCommand[] window;
     private readonly SqliteCommand[] prefixWindow;
     private readonly SqliteCommand claim;
+    private readonly SqliteCommand claimReserved;
+    private readonly SqliteCommand reservedWindow;
+    private readonly SqliteCommand reservedPrefixWindow;
     private readonly SqliteCommand recordKey;
     private readonly SqliteCommand[] all;
 
@@ -51,8 +54,17 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
             $"AND rnd {op} $r ORDER BY rnd LIMIT $k",
             "$p", "$pend", "$r", "$k"))];
         claim = Make(SqliteSchema.Claim, "$r", "$now", "$k", "$track", "$exp", "$hours", "$via", "$id", "$ev");
+        claimReserved = Make(SqliteSchema.ClaimReserved, "$r", "$now", "$k", "$track", "$exp", "$hours", "$via", "$id", "$ev");
+        // A lab's reserved sandboxes: one writer, so no window placement is needed, only the lab (and prefix).
+        reservedWindow = Make(
+            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_reserved WHERE status = 'reserved' AND reserved_for = $t ORDER BY rnd LIMIT $k",
+            "$t", "$k");
+        reservedPrefixWindow = Make(
+            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_reserved WHERE status = 'reserved' AND reserved_for = $t " +
+            "AND name >= $p AND name < $pend ORDER BY rnd LIMIT $k",
+            "$t", "$p", "$pend", "$k");
         recordKey = Make(SqliteSchema.RecordKey, "$r", "$k", "$id", "$now");
-        all = [Savepoint, ReleaseSavepoint, RollbackToSavepoint, readKey, readSandbox, .. window, .. prefixWindow, claim, recordKey];
+        all = [Savepoint, ReleaseSavepoint, RollbackToSavepoint, readKey, readSandbox, .. window, .. prefixWindow, claim, claimReserved, reservedWindow, reservedPrefixWindow, recordKey];
     }
 
     public SqliteCommand Savepoint { get; }
@@ -81,6 +93,11 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
 
     public ValueTask<IReadOnlyList<string>> FindCandidatesAsync(CandidateQuery query, CancellationToken ct)
     {
+        if (query.ReservedFor is not null)
+        {
+            return ValueTask.FromResult<IReadOnlyList<string>>(FindReserved(query));
+        }
+
         var start = Random.Shared.NextInt64();
         var ids = new List<string>(query.Limit);
         foreach (var command in query.NamePrefix is null ? window : prefixWindow)
@@ -117,17 +134,18 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
             return ValueTask.FromResult<ClaimResult>(new ClaimResult.KeyTaken(recorded));
         }
 
-        var p = claim.Parameters;
+        var command = request.ReservedFor is null ? claim : claimReserved;
+        var p = command.Parameters;
         p[0].Value = request.Requester;
         p[1].Value = request.Now;
         p[2].Value = request.IdempotencyKey;
-        p[3].Value = (object?)request.TrackName ?? DBNull.Value;
+        p[3].Value = (object?)(request.ReservedFor ?? request.TrackName) ?? DBNull.Value;
         p[4].Value = request.ExpiresAt;
         p[5].Value = request.LabDurationHours;
         p[6].Value = (object?)request.AllocatedVia ?? DBNull.Value;
         p[7].Value = request.SandboxId;
         p[8].Value = SqliteHistory.Serialize(request.Event());
-        if (ReadOne(claim) is not { } claimed)
+        if (ReadOne(command) is not { } claimed)
         {
             return ValueTask.FromResult<ClaimResult>(new ClaimResult.SandboxTaken());
         }
@@ -147,6 +165,28 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
         {
             command.Dispose();
         }
+    }
+
+    private List<string> FindReserved(CandidateQuery query)
+    {
+        var command = query.NamePrefix is null ? reservedWindow : reservedPrefixWindow;
+        var p = command.Parameters;
+        p["$t"].Value = query.ReservedFor;
+        p["$k"].Value = query.Limit;
+        if (query.NamePrefix is not null)
+        {
+            p["$p"].Value = query.NamePrefix;
+            p["$pend"].Value = PrefixEnd(query.NamePrefix);
+        }
+
+        var ids = new List<string>(query.Limit);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
     }
 
     private string? ReadKey(string requester, string idempotencyKey)

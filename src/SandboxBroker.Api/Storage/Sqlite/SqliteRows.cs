@@ -83,6 +83,8 @@ internal static class SqliteRows
             NiosxaasCleanupSkipped = r.GetInt64(21) != 0,
             NiosxaasCleanupFailedReason = r.IsDBNull(22) ? null : r.GetString(22),
             AllocatedVia = r.IsDBNull(23) ? null : r.GetString(23),
+            ReservationId = r.IsDBNull(24) ? null : r.GetString(24),
+            ReservedFor = r.IsDBNull(25) ? null : r.GetString(25),
         };
     }
 

@@ -60,6 +60,7 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
                     Execute(connection, $"ALTER TABLE {table} ADD COLUMN {column} {definition}");
                 }
             }
+            Execute(connection, SqliteSchema.AfterMigration);
             writer = connection;
             allocations = new SqliteAllocationQueue(connection, writeLock);
             connection = null; // the store owns it now
@@ -124,6 +125,14 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             parameters.Add(("$nxfail", string.IsNullOrEmpty(mark.FailedReason) ? null : mark.FailedReason));
         }
 
+        AddSet(sets, parameters, "expires_at", change.ExpiresAt);
+        AddSet(sets, parameters, "reservation_id", change.ReservationId);
+        AddSet(sets, parameters, "reserved_for", change.ReservedFor);
+        if (change.ClearReservation)
+        {
+            sets.Add("reservation_id = NULL");
+            sets.Add("reserved_for = NULL");
+        }
         if (change.ClearLastError)
         {
             sets.Add("last_error = NULL");
@@ -161,6 +170,18 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
         {
             where += " AND updated_at <= $untouched";
             parameters.Add(("$untouched", change.RequireUpdatedAtOrBefore));
+        }
+
+        if (change.RequireReservationId is not null)
+        {
+            where += " AND reservation_id = $rid";
+            parameters.Add(("$rid", change.RequireReservationId));
+        }
+
+        if (change.RequireExpiresAt is { } expiresAt)
+        {
+            where += " AND COALESCE(expires_at, 0) = $rexp";
+            parameters.Add(("$rexp", expiresAt));
         }
 
         var sql = $"UPDATE sandboxes SET {string.Join(", ", sets)} WHERE {where} RETURNING {SqliteSchema.Columns}";
@@ -201,6 +222,16 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
                 var changed = update.ExecuteNonQuery() == 1;
                 outcome = !changed ? UpsertOutcome.Untouched
                     : status == SandboxStatusNames.Stale ? UpsertOutcome.Revived : UpsertOutcome.Refreshed;
+            }
+            else if (status is SandboxStatusNames.Reserved)
+            {
+                // Sync treats a held sandbox like an available one: refreshed, its hold left as it is.
+                using var refresh = Command(connection,
+                    "UPDATE sandboxes SET name = $name, external_id = $ext, sfdc_account_id = $sfdc, last_synced = $now " +
+                    "WHERE sandbox_id = $id AND status = 'reserved'",
+                    ("$name", sandbox.Name), ("$ext", sandbox.ExternalId), ("$sfdc", sandbox.SfdcAccountId), ("$now", now), ("$id", sandbox.SandboxId));
+                refresh.Transaction = transaction;
+                outcome = refresh.ExecuteNonQuery() == 1 ? UpsertOutcome.Refreshed : UpsertOutcome.Untouched;
             }
             else
             {
@@ -382,7 +413,10 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
 
         long Of(string status) => counts.GetValueOrDefault(status);
         return new PoolCounts(Of(SandboxStatusNames.Available), Of(SandboxStatusNames.Allocated), Of(SandboxStatusNames.PendingDeletion),
-            Of(SandboxStatusNames.DeletionFailed), Of(SandboxStatusNames.Stale), Of(SandboxStatusNames.Deleted)) { UnverifiedDeletions = unverifiedCount };
+            Of(SandboxStatusNames.DeletionFailed), Of(SandboxStatusNames.Stale), Of(SandboxStatusNames.Deleted), Of(SandboxStatusNames.Reserved))
+        {
+            UnverifiedDeletions = unverifiedCount,
+        };
     }
 
     public Task<long> AddToSequenceAsync(string name, long delta, CancellationToken ct) =>

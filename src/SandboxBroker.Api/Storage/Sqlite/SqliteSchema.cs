@@ -7,7 +7,8 @@ internal static class SqliteSchema
         "sandbox_id, name, external_id, status, allocated_to_track, allocated_at, idempotency_key, track_name, " +
         "expires_at, lab_duration_hours, deletion_requested_at, deletion_retry_count, last_error, next_attempt_at, " +
         "last_synced, created_at, updated_at, sfdc_account_id, deleted_at, " +
-        "deletion_verified_at, niosxaas_cleaned_at, niosxaas_cleanup_skipped, niosxaas_cleanup_failed_reason, allocated_via";
+        "deletion_verified_at, niosxaas_cleaned_at, niosxaas_cleanup_skipped, niosxaas_cleanup_failed_reason, allocated_via, " +
+        "reservation_id, reserved_for";
 
     public const string ReadSandbox = "SELECT " + Columns + " FROM sandboxes WHERE sandbox_id = $id";
 
@@ -18,6 +19,12 @@ internal static class SqliteSchema
         "UPDATE sandboxes SET status = 'allocated', allocated_to_track = $r, allocated_at = $now, idempotency_key = $k, " +
         "track_name = $track, expires_at = $exp, lab_duration_hours = $hours, updated_at = $now, allocated_via = $via, " + SqliteHistory.Append + " " +
         "WHERE sandbox_id = $id AND status = 'available' RETURNING " + Columns;
+
+    /// <summary>reserved (for the caller's lab) → allocated, conditional on both; keeps reservation_id (its allocated count).</summary>
+    public static readonly string ClaimReserved =
+        "UPDATE sandboxes SET status = 'allocated', allocated_to_track = $r, allocated_at = $now, idempotency_key = $k, " +
+        "track_name = $track, expires_at = $exp, lab_duration_hours = $hours, updated_at = $now, allocated_via = $via, reserved_for = NULL, " + SqliteHistory.Append + " " +
+        "WHERE sandbox_id = $id AND status = 'reserved' AND reserved_for = $track RETURNING " + Columns;
 
     public const string ReadHistory = "SELECT status, history FROM sandboxes WHERE sandbox_id = $id";
 
@@ -91,6 +98,19 @@ internal static class SqliteSchema
             record TEXT NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS ix_job_runs_job ON job_runs(job, run_id);
+        CREATE INDEX IF NOT EXISTS ix_sandboxes_status_allocated ON sandboxes(status, allocated_at);
+        CREATE TABLE IF NOT EXISTS reservations (
+            reservation_id TEXT NOT NULL PRIMARY KEY,
+            status TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            record TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """;
+
+    /// <summary>Statements that need the added columns: run after <see cref="AddedColumns"/>.</summary>
+    public const string AfterMigration = """
+        CREATE INDEX IF NOT EXISTS ix_sandboxes_reserved ON sandboxes(status, reserved_for, rnd);
+        CREATE INDEX IF NOT EXISTS ix_sandboxes_reservation ON sandboxes(reservation_id) WHERE reservation_id IS NOT NULL;
         """;
 
     /// <summary>Columns added after the first release: (table, column, definition), added at start-up when missing.</summary>
@@ -103,5 +123,7 @@ internal static class SqliteSchema
         ("sandboxes", "niosxaas_cleaned_at", "INTEGER"),
         ("sandboxes", "niosxaas_cleanup_skipped", "INTEGER NOT NULL DEFAULT 0"),
         ("sandboxes", "niosxaas_cleanup_failed_reason", "TEXT"),
+        ("sandboxes", "reservation_id", "TEXT"),
+        ("sandboxes", "reserved_for", "TEXT"),
     ];
 }

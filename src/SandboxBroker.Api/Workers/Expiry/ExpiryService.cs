@@ -65,9 +65,11 @@ internal sealed partial class ExpiryService(
         foreach (var sandbox in overdue)
         {
             ct.ThrowIfCancellationRequested();
-            // Conditional on the holder read: a release and a re-allocation in between are never overwritten.
+            // Conditional on the holder and the expires_at read: a release, a re-allocation or a lease extension in
+            // between is never overwritten.
             var change = Transitions.Release(
-                sandbox.SandboxId, now, holder: sandbox.AllocatedTo, ChangeCause.Job(JobNames.Expiry, $"lease ended at {sandbox.LeaseExpiresAt}"));
+                sandbox.SandboxId, now, holder: sandbox.AllocatedTo, ChangeCause.Job(JobNames.Expiry, $"lease ended at {sandbox.LeaseExpiresAt}"))
+                with { RequireExpiresAt = sandbox.ExpiresAt ?? 0 };
             if (await store.TransitionAsync(change, ct) is TransitionResult.Applied)
             {
                 expired++;

@@ -10,6 +10,7 @@ internal static class JobNames
     public const string Expiry = "expiry";
     public const string StalePurge = "stale_purge";
     public const string Invariants = "invariants";
+    public const string Reservations = "reservations";
 }
 
 /// <summary>

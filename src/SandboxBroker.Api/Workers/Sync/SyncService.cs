@@ -94,14 +94,18 @@ internal sealed partial class SyncService(
             }
         }
 
-        var missing = new List<string>();
+        // Reserved sandboxes are treated like available ones (SPEC 14): missing upstream, they go stale too.
+        var missing = new List<(string Id, SandboxStatus Status)>();
         var available = 0;
-        await foreach (var sandbox in store.ScanByStatusAsync(SandboxStatus.Available, ct))
+        foreach (var status in (SandboxStatus[])[SandboxStatus.Available, SandboxStatus.Reserved])
         {
-            available++;
-            if (!seen.Contains(sandbox.SandboxId))
+            await foreach (var sandbox in store.ScanByStatusAsync(status, ct))
             {
-                missing.Add(sandbox.SandboxId);
+                available++;
+                if (!seen.Contains(sandbox.SandboxId))
+                {
+                    missing.Add((sandbox.SandboxId, status));
+                }
             }
         }
 
@@ -116,9 +120,9 @@ internal sealed partial class SyncService(
         }
         else
         {
-            foreach (var id in missing)
+            foreach (var (id, status) in missing)
             {
-                if (await store.TransitionAsync(Transitions.MarkStale(id, now, ChangeCause.Job(JobNames.Sync, "no longer listed upstream")), ct) is TransitionResult.Applied)
+                if (await store.TransitionAsync(Transitions.MarkStale(id, now, ChangeCause.Job(JobNames.Sync, "no longer listed upstream"), status), ct) is TransitionResult.Applied)
                 {
                     markedStale++;
                 }
