@@ -66,7 +66,8 @@ public sealed class StalePurgeServiceTests
         Assert.Equal(SandboxStatus.Deleted, (await h.GetAsync(lingering.SandboxId)).Status); // kept: CSP still lists it
 
         await h.SyncAsync();
-        Assert.Equal(SandboxStatus.Deleted, (await h.GetAsync(lingering.SandboxId)).Status); // and sync never revives it
+        // Sync never revives it: still listed a day after its delete, it goes back for deletion (SPEC 12), never to available.
+        Assert.Equal(SandboxStatus.PendingDeletion, (await h.GetAsync(lingering.SandboxId)).Status);
     }
 
     [Fact]
