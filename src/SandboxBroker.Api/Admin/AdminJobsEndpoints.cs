@@ -76,7 +76,7 @@ internal static class AdminJobsEndpoints
         await jobs.SyncAsync(ct) switch
         {
             TriggerOutcome<SyncResult>.Completed { Result: var r, RunId: var run } =>
-                TypedResults.Ok(new SyncResponse("completed", r.Synced, r.MarkedStale, r.DurationMs, r.Guarded, r.Created, r.Revived, run)),
+                TypedResults.Ok(new SyncResponse("completed", r.Synced, r.MarkedStale, r.DurationMs, r.Guarded, r.Created, r.Revived, run, r.Verified, r.Relisted)),
             var other => NotCompleted("sync", other, options.Value.BasePath),
         };
 
@@ -145,7 +145,9 @@ internal static class AdminJobsEndpoints
         _ => Problems.Unavailable("The broker is shutting down; retry on another instance."),
     };
 
-    internal sealed record SyncResponse(string Status, int Synced, int MarkedStale, long DurationMs, bool Guarded, int Created, int Revived, string RunId);
+    /// <summary><c>verified</c>/<c>relisted</c>: deletions confirmed gone upstream / sent back for deletion (SPEC 12).</summary>
+    internal sealed record SyncResponse(
+        string Status, int Synced, int MarkedStale, long DurationMs, bool Guarded, int Created, int Revived, string RunId, int Verified, int Relisted);
 
     internal sealed record CleanupResponse(
         string Status, int Deleted, int Failed, long DurationMs, int GaveUp, int Skipped, bool CircuitOpen, string RunId);

@@ -84,6 +84,12 @@ internal sealed partial class NiosXaasCleanup(
             {
                 outcome = new NiosXaasOutcome(NiosXaasOutcome.Failed, [], 0, ex.Message);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // Best effort by design: whatever else goes wrong here must not stop the account delete or the pass.
+                LogUnexpected(step.Logger, ex, sandbox.SandboxId);
+                outcome = new NiosXaasOutcome(NiosXaasOutcome.Failed, [], 0, "NIOSXaaS step failed: " + ex.GetType().Name);
+            }
             finally
             {
                 step.Metrics.NiosXaasCleanupDuration.Observe(step.Time.GetElapsedTime(started).TotalSeconds);
@@ -193,6 +199,9 @@ internal sealed partial class NiosXaasCleanup(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "NIOSXaaS pre-delete step for sandbox {SandboxId} failed unexpectedly")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string sandboxId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "NIOSXaaS pre-delete step failed for sandbox {SandboxId}: {Error}")]
     private static partial void LogFailed(ILogger logger, string sandboxId, string error);

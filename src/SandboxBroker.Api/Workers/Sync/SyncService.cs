@@ -75,6 +75,7 @@ internal sealed partial class SyncService(
 
     private async Task<SyncResult> SyncAsync(long started, CancellationToken ct)
     {
+        var listedAt = time.NowEpochSeconds();
         var upstream = await csp.ListSandboxesAsync(ct);
         var now = time.NowEpochSeconds();
         int created = 0, revived = 0, refreshed = 0;
@@ -122,7 +123,8 @@ internal sealed partial class SyncService(
         {
             foreach (var (id, status) in missing)
             {
-                if (await store.TransitionAsync(Transitions.MarkStale(id, now, ChangeCause.Job(JobNames.Sync, "no longer listed upstream"), status), ct) is TransitionResult.Applied)
+                // Each write stamped when it is made: a history never goes back in time (a pass can take seconds).
+                if (await store.TransitionAsync(Transitions.MarkStale(id, time.NowEpochSeconds(), ChangeCause.Job(JobNames.Sync, "no longer listed upstream"), status), ct) is TransitionResult.Applied)
                 {
                     markedStale++;
                 }
@@ -130,7 +132,7 @@ internal sealed partial class SyncService(
         }
 
         // Only a list that was believed verifies deletions: a guarded one may be missing accounts that still exist.
-        var (verified, relisted) = guarded ? (0, 0) : await VerifyDeletionsAsync(upstream, now, ct);
+        var (verified, relisted) = guarded ? (0, 0) : await VerifyDeletionsAsync(upstream, listedAt, ct);
         var result = new SyncResult(created + revived + refreshed, created, revived, markedStale, guarded, (long)time.GetElapsedTime(started).TotalMilliseconds)
         {
             Verified = verified,
@@ -144,7 +146,7 @@ internal sealed partial class SyncService(
     /// SPEC 12, step 3: an unverified tombstone absent from the list is verified; one still listed
     /// Jobs:Cleanup:VerifyWithin after its delete goes back to pending_deletion (its attempt counted), never to available.
     /// </summary>
-    private async Task<(int Verified, int Relisted)> VerifyDeletionsAsync(IReadOnlyList<UpstreamSandbox> upstream, long now, CancellationToken ct)
+    private async Task<(int Verified, int Relisted)> VerifyDeletionsAsync(IReadOnlyList<UpstreamSandbox> upstream, long listedAt, CancellationToken ct)
     {
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var sandbox in upstream)
@@ -158,7 +160,8 @@ internal sealed partial class SyncService(
         var unverified = new List<Sandbox>();
         await foreach (var tombstone in store.ScanByStatusAsync(SandboxStatus.Deleted, ct))
         {
-            if (tombstone.IsUnverifiedDeletion)
+            // Only a delete older than the list can be judged by it (a later one was simply not gone yet when it was read).
+            if (tombstone.IsUnverifiedDeletion && tombstone.DeletedAt <= listedAt)
             {
                 unverified.Add(tombstone);
             }
@@ -167,13 +170,14 @@ internal sealed partial class SyncService(
         int verified = 0, relisted = 0;
         foreach (var tombstone in unverified)
         {
+            var now = time.NowEpochSeconds();
             var stillListed = listed.Contains(tombstone.SandboxId) || (tombstone.ExternalId.Length > 0 && listed.Contains(tombstone.ExternalId));
             if (!stillListed)
             {
                 var verify = Transitions.VerifyDeletion(tombstone.SandboxId, now, ChangeCause.Job(JobNames.Sync, "deletion verified: absent upstream"));
                 verified += await store.TransitionAsync(verify, ct) is TransitionResult.Applied ? 1 : 0;
             }
-            else if (now - tombstone.DeletedAt >= within)
+            else if (listedAt - tombstone.DeletedAt >= within)
             {
                 var back = Transitions.StillListedUpstream(tombstone, now, cleanup.MaxAttempts, ChangeCause.Job(JobNames.Sync, "still listed upstream"));
                 if (await store.TransitionAsync(back, ct) is TransitionResult.Applied)
