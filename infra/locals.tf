@@ -24,7 +24,7 @@ locals {
     Broker__LabDuration          = var.lab_duration
     Broker__GracePeriod          = var.grace_period
     Broker__AllocationEnabled    = tostring(var.allocation_enabled) # false while a restored table is reconciled
-    Edge__KnownNetworks__0       = var.vpc_cidr # the ALB's nodes: their X-Forwarded-For names the client
+    Edge__KnownNetworks__0       = var.vpc_cidr                     # the ALB's nodes: their X-Forwarded-For names the client
     Jobs__Cleanup__BatchSize     = var.cleanup_batch_size
     Jobs__Cleanup__BatchDelay    = var.cleanup_batch_delay
     NiosXaas__Enabled            = var.niosxaas_enabled
