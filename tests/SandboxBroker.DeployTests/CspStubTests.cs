@@ -67,6 +67,8 @@ public sealed class CspStubTests(CspStub stub) : IClassFixture<CspStub>
     public async Task Stub_serves_the_niosxaas_endpoints_the_pre_delete_step_calls()
     {
         using var client = new HttpClient { BaseAddress = stub.Root };
+        // The stub is Python's one-request-per-connection HTTP/1.0 server: never hand it a pooled connection.
+        client.DefaultRequestHeaders.ConnectionClose = true;
         var refused = await client.PostAsync("v2/session/users/sign_in", Json(new { email = "compose-nx@example.com", password = "wrong" }));
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         var signIn = await client.PostAsync("v2/session/users/sign_in", Json(new { email = "compose-nx@example.com", password = "compose-nx-password" }));

@@ -180,6 +180,9 @@ public sealed class CleanupServiceTests
             ["Jobs:Cleanup:BatchSize"] = "2",
             ["Jobs:Cleanup:BatchDelay"] = "00:00:30",
             ["Jobs:Cleanup:PerSandboxDelay"] = "00:00:05",
+            // The fake clock below runs 50x faster than the real one: real HTTP calls must not time out on it.
+            ["Csp:RequestTimeout"] = "00:10:00",
+            ["NiosXaas:Timeout"] = "00:10:00",
         });
         await h.SyncAsync();
         await h.PendingDeletionAsync(4);
