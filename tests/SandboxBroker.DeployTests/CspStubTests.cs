@@ -81,9 +81,13 @@ public sealed class CspStubTests(CspStub stub) : IClassFixture<CspStub>
         var withServices = 0;
         foreach (var id in listed)
         {
-            using var switchTo = new HttpRequestMessage(HttpMethod.Post, "v2/session/account_switch") { Content = Json(new { id }) };
-            switchTo.Headers.Authorization = new AuthenticationHeaderValue("Bearer", rootJwt);
-            var switched = await client.SendAsync(switchTo);
+            var switched = await SendToStubAsync(client, () =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, "v2/session/account_switch") { Content = Json(new { id }) };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", rootJwt);
+                return request;
+            });
+
             Assert.Equal(HttpStatusCode.OK, switched.StatusCode);
             var accountJwt = JsonNode.Parse(await switched.Content.ReadAsStringAsync())!["jwt"]!.GetValue<string>();
             using var list = new HttpRequestMessage(HttpMethod.Get, "api/universalinfra/v1/universalservices");
@@ -96,6 +100,32 @@ public sealed class CspStubTests(CspStub stub) : IClassFixture<CspStub>
         }
 
         Assert.True(withServices > 0 && withServices < listed.Count, $"{withServices} of {listed.Count} accounts have an Instrqt-SaaS service");
+    }
+
+    /// <summary>
+    /// Python's http.server (the compose stand-in, test infrastructure) now and then closes a fresh connection without
+    /// answering (seen in about 1 of 4 runs here, no traceback); the request is sent once more then, and the stub's
+    /// stderr goes into the failure if that fails too.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendToStubAsync(HttpClient client, Func<HttpRequestMessage> request)
+    {
+        try
+        {
+            using var first = request();
+            return await client.SendAsync(first);
+        }
+        catch (HttpRequestException)
+        {
+            using var second = request();
+            try
+            {
+                return await client.SendAsync(second);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new InvalidOperationException("the stub dropped the request twice; its stderr: " + stub.Errors, ex);
+            }
+        }
     }
 
     /// <summary>A JSON body with a Content-Length (the stub, like the original's clients, reads exactly that many bytes).</summary>

@@ -10,7 +10,20 @@ public sealed class CspStub : IAsyncLifetime
     public const string Token = "deploy-tests-csp-token";
     public const int Sandboxes = 12;
 
+    private readonly List<string> errors = [];
     private Process? process;
+
+    /// <summary>What the stub wrote to stderr (Python tracebacks): for failure messages.</summary>
+    public string Errors
+    {
+        get
+        {
+            lock (errors)
+            {
+                return string.Join('\n', errors);
+            }
+        }
+    }
 
     public Uri Root { get; private set; } = new("http://127.0.0.1/");
 
@@ -34,7 +47,7 @@ public sealed class CspStub : IAsyncLifetime
         info.Environment["PYTHONUNBUFFERED"] = "1";
         process = Process.Start(info) ?? throw new InvalidOperationException("python3 did not start");
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (errors) { errors.Add(e.Data); } } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         Root = new Uri($"http://127.0.0.1:{port}/");
