@@ -1,6 +1,5 @@
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
 using SandboxBroker.Api.Csp;
+using SandboxBroker.Tests.Infrastructure;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Tests.Workers.Support;
 
@@ -63,19 +62,11 @@ public sealed class CspClientHardeningTests
     [InlineData("Development", "http://csp.example.com/v2", false, true)]
     public void Production_talks_to_csp_over_https_unless_the_stand_in_is_local_or_allowed(string environment, string baseUrl, bool allowHttp, bool valid)
     {
-        var result = new CspOptionsValidator(new Env(environment)).Validate(null, new CspOptions { BaseUrl = baseUrl, AllowHttp = allowHttp });
+        var result = new CspOptionsValidator(new TestHostEnvironment(environment)).Validate(null, new CspOptions { BaseUrl = baseUrl, AllowHttp = allowHttp });
         Assert.Equal(valid, result.Succeeded);
         if (!valid)
         {
             Assert.Contains("Csp:BaseUrl must be https in Production", result.FailureMessage, StringComparison.Ordinal);
         }
-    }
-
-    private sealed class Env(string name) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = name;
-        public string ApplicationName { get; set; } = "SandboxBroker.Api";
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
     }
 }

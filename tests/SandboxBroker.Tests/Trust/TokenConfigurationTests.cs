@@ -1,6 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
 using SandboxBroker.Api.Configuration;
 using SandboxBroker.Tests.Edge;
 using SandboxBroker.Tests.Infrastructure;
@@ -19,7 +17,7 @@ public sealed partial class TokenConfigurationTests
     {
         var options = new BrokerOptions();
         configure(options);
-        var result = new BrokerOptionsValidator(new Env(environment)).Validate(null, options);
+        var result = new BrokerOptionsValidator(new TestHostEnvironment(environment)).Validate(null, options);
         return result.Failed ? result.Failures.ToList() : [];
     }
 
@@ -122,12 +120,4 @@ public sealed partial class TokenConfigurationTests
     // "Bearer <value>", a token setting "= <value>" / ": <value>" / "${VAR:-<value>}", and JSON token lists.
     [GeneratedRegex(@"(?:Bearer\s+|(?:TOKEN|Tokens__\d+|Tokens:\d+|Secret)[""']?\s*[:=]\s*[""']?(?:\$\{[A-Z_]+:-)?|Tokens""\s*:\s*\[\s*"")(?<v>[A-Za-z][A-Za-z0-9._-]{5,})")]
     private static partial Regex TokenValue();
-
-    private sealed class Env(string name) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = name;
-        public string ApplicationName { get; set; } = "SandboxBroker.Api";
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
-    }
 }
