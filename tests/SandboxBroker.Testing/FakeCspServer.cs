@@ -155,7 +155,7 @@ public sealed class FakeCspServer : IAsyncDisposable
         var path = request.Path.Value ?? "";
         var (status, body, retryAfter) = IsNx(path)
             ? await AnswerNxAsync(request.Method, path, request.Headers.Authorization.ToString(), await ReadBodyAsync(request), context.RequestAborted)
-            : await AnswerAsync(request.Method, path, request.Headers.Authorization.ToString(), context.RequestAborted);
+            : await AnswerAsync(request.Method, path, request.Headers.Authorization.ToString(), request.Query, context.RequestAborted);
         requests.Enqueue(new FakeCspRequest(request.Method, path, request.Headers.Authorization.ToString(), status));
         context.Response.StatusCode = status;
         if (retryAfter is { } seconds)
@@ -170,7 +170,8 @@ public sealed class FakeCspServer : IAsyncDisposable
         }
     }
 
-    private async Task<(int Status, string? Body, int? RetryAfter)> AnswerAsync(string method, string path, string authorization, CancellationToken ct)
+    private async Task<(int Status, string? Body, int? RetryAfter)> AnswerAsync(
+        string method, string path, string authorization, IQueryCollection query, CancellationToken ct)
     {
         var faults = Faults;
         if (faults.Delay > TimeSpan.Zero)
@@ -200,7 +201,7 @@ public sealed class FakeCspServer : IAsyncDisposable
 
         if (method == "GET" && path == "/v2/current_user/accounts")
         {
-            return (200, ListBody(faults), null);
+            return ListPageFails(query, faults) ? (500, """{"error":"page"}""", null) : (200, ListBody(query, faults), null);
         }
 
         if (method == "DELETE" && path.StartsWith("/v2/sandbox/accounts/", StringComparison.Ordinal))
@@ -379,7 +380,14 @@ public sealed class FakeCspServer : IAsyncDisposable
         }
     }
 
-    private string ListBody(FakeCspFaults faults)
+    private static int? Number(IQueryCollection query, string name) =>
+        int.TryParse(query[name].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    private static bool ListPageFails(IQueryCollection query, FakeCspFaults faults) =>
+        faults.FailListAtOffset is { } failing && (Number(query, "_offset") ?? 0) == failing;
+
+    /// <summary>The list, one `_offset`/`_limit` page of it unless the faults say CSP ignores paging.</summary>
+    private string ListBody(IQueryCollection query, FakeCspFaults faults)
     {
         if (faults.MalformedJson)
         {
@@ -388,7 +396,9 @@ public sealed class FakeCspServer : IAsyncDisposable
 
         lock (gate)
         {
-            var listed = faults.EmptyList ? [] : accounts.Select(a => a.ToJson()).ToList();
+            var offset = faults.IgnorePaging || faults.IgnoreOffset ? 0 : Number(query, "_offset") ?? 0;
+            var limit = faults.IgnorePaging ? null : Number(query, "_limit");
+            var listed = faults.EmptyList ? [] : accounts.Skip(offset).Take(limit ?? int.MaxValue).Select(a => a.ToJson()).ToList();
             return JsonSerializer.Serialize(new Dictionary<string, object> { ["results"] = listed });
         }
     }
@@ -409,7 +419,11 @@ public sealed class FakeCspServer : IAsyncDisposable
                 return (500, """{"error":"transient"}""", null);
             }
 
-            if (!faults.Linger)
+            if (faults.ListDeletedAccounts)
+            {
+                accounts[accounts.FindIndex(a => a.Uuid == uuid)] = accounts.Find(a => a.Uuid == uuid)! with { State = "deleted" };
+            }
+            else if (!faults.Linger)
             {
                 accounts.RemoveAll(a => a.Uuid == uuid);
             }
@@ -450,6 +464,18 @@ public sealed class FakeCspFaults
 
     /// <summary>The account list is empty (with status 200).</summary>
     public bool EmptyList { get; set; }
+
+    /// <summary>The list answers every account at once, whatever `_offset`/`_limit` ask for.</summary>
+    public bool IgnorePaging { get; set; }
+
+    /// <summary>The list honours `_limit` but not `_offset`: every page is the first.</summary>
+    public bool IgnoreOffset { get; set; }
+
+    /// <summary>The list page at this `_offset` answers 500.</summary>
+    public int? FailListAtOffset { get; set; }
+
+    /// <summary>A deleted account (204) stays in the list in state "deleted", no longer active (not in the pool).</summary>
+    public bool ListDeletedAccounts { get; set; }
 
     /// <summary>A deleted account (204) stays in the list, as CSP sometimes does.</summary>
     public bool Linger { get; set; }

@@ -5,9 +5,10 @@ using SandboxBroker.Api.Sandboxes;
 namespace SandboxBroker.Api.Csp;
 
 /// <summary>
-/// Maps GET current_user/accounts to the pool: only results with account_type "sandbox" and state
+/// Maps one page of GET current_user/accounts to the pool: only results with account_type "sandbox" and state
 /// "active"; sandbox_id = csp_id in decimal (a string on the wire; the original lab script writes it to a file),
 /// external_id = id (identity/accounts/&lt;uuid&gt;), created_at ISO-8601 → epoch seconds, sfdc_account_id as is.
+/// The ids of every row, in any type or state, are kept beside the pool (<see cref="UpstreamListing.Listed"/>).
 /// </summary>
 internal static class CspAccounts
 {
@@ -17,7 +18,7 @@ internal static class CspAccounts
     /// out and described to <paramref name="skipped"/> (keyed any other way, one account could end up under two
     /// sandbox ids, SPEC 11.3).
     /// </summary>
-    public static IReadOnlyList<UpstreamSandbox> Parse(JsonDocument document, Action<string>? skipped = null)
+    public static CspAccountPage Parse(JsonDocument document, Action<string>? skipped = null)
     {
         if (document.RootElement.ValueKind != JsonValueKind.Object
             || !document.RootElement.TryGetProperty("results", out var results)
@@ -27,15 +28,41 @@ internal static class CspAccounts
         }
 
         var sandboxes = new List<UpstreamSandbox>(results.GetArrayLength());
+        var rowKeys = new List<string>(results.GetArrayLength());
+        var ids = new List<string>(2 * results.GetArrayLength());
         foreach (var account in results.EnumerateArray())
         {
+            rowKeys.Add(RowKey(account, ids));
             if (ToSandbox(account, skipped) is { } sandbox)
             {
                 sandboxes.Add(sandbox);
             }
         }
 
-        return sandboxes;
+        return new CspAccountPage(sandboxes, ids, rowKeys);
+    }
+
+    /// <summary>Adds the row's ids to <paramref name="ids"/>; returns what identifies the row across pages.</summary>
+    private static string RowKey(JsonElement account, List<string> ids)
+    {
+        if (account.ValueKind != JsonValueKind.Object)
+        {
+            return account.GetRawText();
+        }
+
+        var id = Text(account, "id");
+        var cspId = Text(account, "csp_id");
+        if (id is { Length: > 0 })
+        {
+            ids.Add(id);
+        }
+
+        if (cspId is { Length: > 0 })
+        {
+            ids.Add(cspId);
+        }
+
+        return id ?? cspId ?? account.GetRawText();
     }
 
     private static UpstreamSandbox? ToSandbox(JsonElement account, Action<string>? skipped)
@@ -102,3 +129,9 @@ internal static class CspAccounts
             ? at.ToUnixTimeSeconds()
             : 0;
 }
+
+/// <summary>
+/// One page of the account list: the active sandbox accounts on it, the ids of every row on it, and one key per row
+/// (to tell a next page from a repeated one).
+/// </summary>
+internal sealed record CspAccountPage(IReadOnlyList<UpstreamSandbox> Active, IReadOnlyList<string> Ids, IReadOnlyList<string> RowKeys);

@@ -31,6 +31,10 @@ public sealed class CspOptions
     [Required]
     public string ListPath { get; set; } = "current_user/accounts";
 
+    /// <summary>Rows asked for per page of the account list (`_limit`); the list is read to its last page.</summary>
+    [Range(1, 100_000)]
+    public int ListPageSize { get; set; } = 1000;
+
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

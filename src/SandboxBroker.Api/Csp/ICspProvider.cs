@@ -12,8 +12,11 @@ public interface ICspProvider
     /// <summary>Live or Simulated, for logs and readiness.</summary>
     string Mode { get; }
 
-    /// <summary>Every active sandbox account upstream.</summary>
-    Task<IReadOnlyList<UpstreamSandbox>> ListSandboxesAsync(CancellationToken ct);
+    /// <summary>
+    /// The whole upstream account list, every page, or an exception: a list that could not be read completely is
+    /// never returned, so nothing is marked stale or removed on the strength of a missing page.
+    /// </summary>
+    Task<UpstreamListing> ListSandboxesAsync(CancellationToken ct);
 
     /// <summary>Deletes one sandbox account upstream; 2xx and 404 are success.</summary>
     Task DeleteSandboxAsync(Sandbox sandbox, CancellationToken ct);

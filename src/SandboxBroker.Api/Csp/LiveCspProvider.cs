@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -22,25 +23,69 @@ internal sealed partial class LiveCspProvider(
 {
     public string Mode => CspOptions.LiveMode;
 
-    public Task<IReadOnlyList<UpstreamSandbox>> ListSandboxesAsync(CancellationToken ct) =>
-        ExecuteAsync("list", async token =>
+    /// <summary>
+    /// Reads the list page by page (`_offset`/`_limit`, Csp:ListPageSize rows each) until a short page. A page with more
+    /// rows than asked for means CSP ignores paging and sent everything at once. A page that only repeats rows already
+    /// read cannot be told from a CSP that ignores `_offset`, so the read fails rather than pass off part of the list
+    /// as all of it; so does any failed page.
+    /// </summary>
+    public async Task<UpstreamListing> ListSandboxesAsync(CancellationToken ct)
+    {
+        var pageSize = options.CurrentValue.ListPageSize;
+        var active = new List<UpstreamSandbox>();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        var rows = new HashSet<string>(StringComparer.Ordinal);
+        for (var offset = 0; ; offset += pageSize)
         {
-            using var request = NewRequest(HttpMethod.Get, options.CurrentValue.ListPath);
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
-            ThrowUnlessSuccess(response, "list", acceptNotFound: false);
-            var limit = options.CurrentValue.MaxResponseBytes;
-            if (response.Content.Headers.ContentLength > limit)
+            var page = await ExecuteAsync("list", token => ReadPageAsync(offset, pageSize, token), ct);
+            var fresh = 0;
+            foreach (var row in page.RowKeys)
             {
-                throw new CspException($"CSP announced {response.Content.Headers.ContentLength} bytes, over Csp:MaxResponseBytes ({limit})", 200)
-                {
-                    CountsAsFailure = true,
-                };
+                fresh += rows.Add(row) ? 1 : 0;
             }
 
-            await using var body = new BoundedReadStream(await response.Content.ReadAsStreamAsync(token), limit);
-            using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
-            return CspAccounts.Parse(document, skipped => LogRowSkipped(logger, skipped));
-        }, ct);
+            if (offset > 0 && page.RowKeys.Count > 0 && fresh == 0)
+            {
+                throw Failure("list", $"CSP answered the page at offset {offset} with rows already read; the list cannot be read completely", null);
+            }
+
+            active.AddRange(page.Active);
+            listed.UnionWith(page.Ids);
+            if (page.RowKeys.Count != pageSize)
+            {
+                return new UpstreamListing(active, listed); // a short page is the last; a longer one was everything
+            }
+
+            if (offset / pageSize >= MaxPages)
+            {
+                throw Failure("list", $"CSP listed more than {MaxPages} pages of {pageSize} accounts", null);
+            }
+        }
+    }
+
+    /// <summary>A bound on a list that never ends (a CSP fault), far above any real pool.</summary>
+    private const int MaxPages = 10_000;
+
+    private async Task<CspAccountPage> ReadPageAsync(int offset, int pageSize, CancellationToken token)
+    {
+        var path = options.CurrentValue.ListPath;
+        var query = string.Create(CultureInfo.InvariantCulture, $"_offset={offset}&_limit={pageSize}");
+        using var request = NewRequest(HttpMethod.Get, path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + query);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+        ThrowUnlessSuccess(response, "list", acceptNotFound: false);
+        var limit = options.CurrentValue.MaxResponseBytes;
+        if (response.Content.Headers.ContentLength > limit)
+        {
+            throw new CspException($"CSP announced {response.Content.Headers.ContentLength} bytes, over Csp:MaxResponseBytes ({limit})", 200)
+            {
+                CountsAsFailure = true,
+            };
+        }
+
+        await using var body = new BoundedReadStream(await response.Content.ReadAsStreamAsync(token), limit);
+        using var document = await JsonDocument.ParseAsync(body, cancellationToken: token);
+        return CspAccounts.Parse(document, skipped => LogRowSkipped(logger, skipped));
+    }
 
     public Task DeleteSandboxAsync(Sandbox sandbox, CancellationToken ct)
     {
@@ -94,7 +139,7 @@ internal sealed partial class LiveCspProvider(
         }
     }
 
-    private CspException Failure(string operation, string message, Exception inner)
+    private CspException Failure(string operation, string message, Exception? inner)
     {
         LogFailed(logger, operation, message);
         return new CspException(message, null, inner) { CountsAsFailure = true };

@@ -18,7 +18,7 @@ internal sealed class SimulatedCspProvider(ISandboxRecords store, IOptionsMonito
 
     public string Mode => CspOptions.SimulatedMode;
 
-    public async Task<IReadOnlyList<UpstreamSandbox>> ListSandboxesAsync(CancellationToken ct)
+    public async Task<UpstreamListing> ListSandboxesAsync(CancellationToken ct)
     {
         var settings = options.CurrentValue.Simulated;
         var listed = new List<UpstreamSandbox>();
@@ -46,7 +46,7 @@ internal sealed class SimulatedCspProvider(ISandboxRecords store, IOptionsMonito
             }
         }
 
-        return listed;
+        return UpstreamListing.OfActive(listed);
     }
 
     /// <summary>Upstream deletion always succeeds; the tombstone the cleanup worker writes makes it final.</summary>

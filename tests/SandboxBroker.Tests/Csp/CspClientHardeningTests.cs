@@ -19,9 +19,9 @@ public sealed class CspClientHardeningTests
     [Fact]
     public async Task A_list_larger_than_the_cap_is_a_counted_failure_not_an_unbounded_read()
     {
-        // 6,000 accounts are about 1.5 MB of JSON, over the smallest cap of 1 MiB.
+        // 6,000 accounts on one page are about 1.5 MB of JSON, over the smallest cap of 1 MiB (the cap is per page).
         await using var h = await WorkerHarness.StartAsync(sandboxes: 6000,
-            settings: new Dictionary<string, string?> { ["Csp:MaxResponseBytes"] = "1048576" });
+            settings: new Dictionary<string, string?> { ["Csp:MaxResponseBytes"] = "1048576", ["Csp:ListPageSize"] = "10000" });
 
         var error = await Assert.ThrowsAsync<CspException>(() => h.Get<ICspProvider>().ListSandboxesAsync(CancellationToken.None));
 
@@ -35,7 +35,7 @@ public sealed class CspClientHardeningTests
         await using var h = await WorkerHarness.StartAsync(sandboxes: 6000,
             settings: new Dictionary<string, string?> { ["Csp:MaxResponseBytes"] = "4194304" });
 
-        Assert.Equal(6000, (await h.Get<ICspProvider>().ListSandboxesAsync(CancellationToken.None)).Count);
+        Assert.Equal(6000, (await h.Get<ICspProvider>().ListSandboxesAsync(CancellationToken.None)).Active.Count);
     }
 
     [Theory]

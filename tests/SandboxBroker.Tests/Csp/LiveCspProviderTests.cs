@@ -20,9 +20,11 @@ public sealed class LiveCspProviderTests
     {
         await using var h = await WorkerHarness.StartAsync(sandboxes: 3);
 
-        var listed = await h.Get<ICspProvider>().ListSandboxesAsync(CancellationToken.None);
+        var listing = await h.Get<ICspProvider>().ListSandboxesAsync(CancellationToken.None);
+        var listed = listing.Active;
 
         Assert.Equal(3, listed.Count); // not the parent account, not the inactive sandbox account
+        Assert.True(listing.Listed.Contains("identity/accounts/eeeeeeee-0000-0000-0000-000000000000")); // yet its id is known
         var first = listed.Single(s => s.Name == "lab-csp-0001");
         Assert.Equal("3000001", first.SandboxId);
         Assert.Equal("identity/accounts/00000000-0000-0000-0000-000000000002", first.ExternalId);
@@ -114,7 +116,7 @@ public sealed class LiveCspProviderTests
         await using var h = await WorkerHarness.StartAsync(sandboxes: 2);
         h.Csp.Faults.EmptyList = true;
 
-        Assert.Empty(await h.Get<ICspProvider>().ListSandboxesAsync(CancellationToken.None));
+        Assert.Empty((await h.Get<ICspProvider>().ListSandboxesAsync(CancellationToken.None)).Active);
     }
 
     [Fact]
@@ -187,7 +189,7 @@ public sealed class LiveCspProviderTests
         await Assert.ThrowsAsync<BrokenCircuitException>(() => csp.ListSandboxesAsync(CancellationToken.None));
         h.Time.Advance(TimeSpan.FromSeconds(2));
 
-        Assert.Single(await csp.ListSandboxesAsync(CancellationToken.None));
+        Assert.Single((await csp.ListSandboxesAsync(CancellationToken.None)).Active);
         Assert.Equal(CircuitState.Closed, h.Get<CspCircuit>().StateProvider.CircuitState);
         Assert.Equal(0, h.Get<BrokerMetrics>().CspCircuitState.Value);
         Assert.Equal(HealthStatus.Healthy, (await new CspCircuitReadinessCheck(h.Get<CspCircuit>()).CheckHealthAsync(new HealthCheckContext())).Status);
@@ -230,7 +232,7 @@ public sealed class LiveCspProviderTests
             """);
 
         var skipped = new List<string>();
-        var parsed = CspAccounts.Parse(document, skipped.Add);
+        var parsed = CspAccounts.Parse(document, skipped.Add).Active;
 
         Assert.Equal(["account identity/accounts/u-1 without csp_id", "an active sandbox account without id (csp_id 5)", "a String row instead of an account object"], skipped);
         Assert.Equal(2, parsed.Count);
@@ -278,7 +280,7 @@ public sealed class LiveCspProviderTests
         await using var csp = await FakeCspServer.StartAsync(2);
         using var sp = LiveServices(csp, new FakeTimeProvider());
 
-        Assert.Equal(2, (await sp.GetRequiredService<ICspProvider>().ListSandboxesAsync(CancellationToken.None)).Count);
+        Assert.Equal(2, (await sp.GetRequiredService<ICspProvider>().ListSandboxesAsync(CancellationToken.None)).Active.Count);
         Assert.Equal(CspOptions.LiveMode, sp.GetRequiredService<ICspProvider>().Mode);
     }
 }

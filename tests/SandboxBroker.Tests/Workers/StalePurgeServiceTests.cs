@@ -90,4 +90,48 @@ public sealed class StalePurgeServiceTests
         Assert.Equal((0, true), (empty.Purged, empty.PurgeSkipped));
         Assert.Equal(SandboxStatus.Deleted, (await h.GetAsync(deleted.SandboxId)).Status);
     }
+
+    [Fact]
+    public async Task A_tombstone_whose_account_csp_still_lists_in_another_state_is_kept()
+    {
+        await using var h = await WorkerHarness.StartAsync(sandboxes: 6, settings: Settings);
+        await h.SyncAsync();
+        h.Csp.Faults.ListDeletedAccounts = true; // deleted upstream, but still listed, in state "deleted"
+        var listedAsDeleted = (await h.PendingDeletionAsync(1))[0];
+        await h.Get<CleanupService>().RunOnceAsync(CancellationToken.None);
+        h.Csp.Faults.ListDeletedAccounts = false;
+        var gone = (await h.PendingDeletionAsync(1))[0];
+        await h.Get<CleanupService>().RunOnceAsync(CancellationToken.None);
+        h.Time.Advance(TimeSpan.FromDays(2));
+
+        var result = await h.Get<StalePurgeService>().RunOnceAsync(TimeSpan.FromHours(24), CancellationToken.None);
+
+        Assert.Equal((1, false), (result.Purged, result.PurgeSkipped));
+        Assert.Null(await h.Store.GetAsync(gone.SandboxId, CancellationToken.None));
+        Assert.Equal(SandboxStatus.Deleted, (await h.GetAsync(listedAsDeleted.SandboxId)).Status);
+    }
+
+    [Fact]
+    public async Task A_tombstone_listed_on_a_later_page_is_kept_and_a_failed_page_purges_nothing()
+    {
+        var settings = new Dictionary<string, string?>(Settings) { ["Csp:ListPageSize"] = "2" };
+        await using var h = await WorkerHarness.StartAsync(sandboxes: 10, settings: settings);
+        await h.SyncAsync();
+        h.Csp.Faults.Linger = true;
+        var tombstones = await h.PendingDeletionAsync(10);
+        await h.Get<CleanupService>().RunOnceAsync(CancellationToken.None); // ten tombstones, all still listed
+        h.Csp.Remove(a => a.AccountType == "sandbox" && a.CspId < 3_000_005); // 0-4 gone; 5-9 on pages 1-3 of 4
+        h.Time.Advance(TimeSpan.FromDays(2));
+        var purge = h.Get<StalePurgeService>();
+
+        h.Csp.Faults.FailListAtOffset = 4;
+        var failed = await purge.RunOnceAsync(TimeSpan.FromHours(24), CancellationToken.None);
+        h.Csp.Faults.FailListAtOffset = null;
+        var result = await purge.RunOnceAsync(TimeSpan.FromHours(24), CancellationToken.None);
+
+        Assert.Equal((0, true), (failed.Purged, failed.PurgeSkipped));
+        Assert.Equal((5, false), (result.Purged, result.PurgeSkipped));
+        Assert.Equal(SandboxStatus.Deleted, (await h.GetAsync("3000009")).Status); // listed on page 3
+        Assert.Equal(5, tombstones.Count(t => string.CompareOrdinal(t.SandboxId, "3000005") >= 0));
+    }
 }

@@ -16,9 +16,9 @@ public sealed record StalePurgeResult(int Deleted, int Purged, bool PurgeSkipped
 /// <summary>
 /// The daily stale purge: stale records not updated for the grace period become tombstones
 /// (conditional on still being stale, so one that reappeared upstream meanwhile stays available); tombstones past
-/// Broker:TombstoneRetention are removed, but only when CSP no longer lists their id: a purged id that CSP still
-/// lists would come back through sync as a new, available sandbox. If the list fails or comes back empty, no
-/// tombstone is removed.
+/// Broker:TombstoneRetention are removed, but only when CSP no longer lists their id on any page, in any state: a
+/// purged id that CSP still lists would come back through sync as a new, available sandbox. If any page fails or
+/// the list comes back empty, no tombstone is removed.
 /// </summary>
 internal sealed partial class StalePurgeService(
     ISandboxStore store,
@@ -93,7 +93,8 @@ internal sealed partial class StalePurgeService(
             return (0, false);
         }
 
-        IReadOnlyList<UpstreamSandbox> upstream;
+        // Every page and every state (SPEC 11.3): an account CSP lists as inactive or deleted still keeps its tombstone.
+        UpstreamListing upstream;
         try
         {
             upstream = await csp.ListSandboxesAsync(ct);
@@ -104,24 +105,16 @@ internal sealed partial class StalePurgeService(
             return (0, true);
         }
 
-        if (upstream.Count == 0)
+        if (upstream.Listed.Count == 0)
         {
             LogPurgeSkipped(logger, expired.Count, "the upstream list is empty");
             return (0, true);
         }
 
-        var listed = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var sandbox in upstream)
-        {
-            listed.Add(sandbox.SandboxId);
-            listed.Add(sandbox.ExternalId);
-        }
-
         var purged = 0;
         foreach (var tombstone in expired)
         {
-            if (!listed.Contains(tombstone.SandboxId) && !listed.Contains(tombstone.ExternalId)
-                && await store.PurgeTombstoneAsync(tombstone.SandboxId, ct))
+            if (!upstream.Lists(tombstone) && await store.PurgeTombstoneAsync(tombstone.SandboxId, ct))
             {
                 purged++;
             }

@@ -76,7 +76,7 @@ internal sealed partial class SyncService(
     private async Task<SyncResult> SyncAsync(long started, CancellationToken ct)
     {
         var listedAt = time.NowEpochSeconds();
-        var upstream = await csp.ListSandboxesAsync(ct);
+        var upstream = (await csp.ListSandboxesAsync(ct)).Active; // the pool; verification also judges by active accounts (SPEC 12)
         var now = time.NowEpochSeconds();
         int created = 0, revived = 0, refreshed = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);

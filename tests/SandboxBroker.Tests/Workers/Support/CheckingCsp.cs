@@ -19,7 +19,7 @@ internal sealed class CheckingCsp(ICspProvider inner, ISandboxStore store, TimeP
 
     public string Mode => inner.Mode;
 
-    public Task<IReadOnlyList<UpstreamSandbox>> ListSandboxesAsync(CancellationToken ct) => inner.ListSandboxesAsync(ct);
+    public Task<UpstreamListing> ListSandboxesAsync(CancellationToken ct) => inner.ListSandboxesAsync(ct);
 
     public async Task DeleteSandboxAsync(Sandbox sandbox, CancellationToken ct)
     {
