@@ -7,6 +7,15 @@ resource "aws_lb" "main" {
   drop_invalid_header_fields = true
   enable_deletion_protection = var.alb_deletion_protection
   idle_timeout               = 60
+
+  access_logs {
+    bucket  = aws_s3_bucket.alb_logs.id
+    prefix  = "alb"
+    enabled = true
+  }
+
+  # The bucket policy must exist first: the ALB checks it can write when access logs are turned on.
+  depends_on = [aws_s3_bucket_policy.alb_logs]
 }
 
 resource "aws_lb_target_group" "app" {

@@ -48,8 +48,6 @@ data "aws_iam_policy_document" "task" {
     sid = "PoolTable"
     actions = [
       "dynamodb:BatchGetItem",
-      "dynamodb:BatchWriteItem",
-      "dynamodb:ConditionCheckItem",
       "dynamodb:DeleteItem",
       "dynamodb:DescribeTable",
       "dynamodb:GetItem",

@@ -182,6 +182,17 @@ variable "log_retention_days" {
 # ---------------------------------------------------------------------------------------------------------------
 # Application configuration (names of SPEC section 8; values as the options classes parse them)
 # ---------------------------------------------------------------------------------------------------------------
+variable "edge_log_retention_days" {
+  description = "Days the ALB access logs (S3) and the WAF logs (CloudWatch) are kept."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.edge_log_retention_days)
+    error_message = "edge_log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
+  }
+}
+
 variable "table_name" {
   description = "DynamoDB table name (Storage:DynamoDb:TableName). The code's default is SandboxPool."
   type        = string

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
 namespace SandboxBroker.Api.Http;
@@ -95,7 +96,9 @@ internal static class AuthenticationExtensions
         services.AddSingleton<TokenDirectory>();
         services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
+        services.AddSingleton<IAuthorizationHandler, DeclaredCallersRequirement>();
         services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(DeclaredCallersRequirement.Policy)
             .AddPolicy(BrokerRoles.TrackPolicy, p => p.RequireRole(BrokerRoles.Track))
             .AddPolicy(BrokerRoles.AdminPolicy, p => p.RequireRole(BrokerRoles.Admin));
         return services;

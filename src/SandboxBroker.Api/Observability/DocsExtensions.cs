@@ -36,14 +36,15 @@ internal static class DocsExtensions
 
     public static IEndpointRouteBuilder MapDocs(this IEndpointRouteBuilder app, string basePath)
     {
-        app.MapOpenApi(basePath + "/openapi.json").ExcludeFromDescription();
+        app.MapOpenApi(basePath + "/openapi.json").ExcludeFromDescription().AllowAnonymous(); // public, like the original's /docs
         // Self-contained: no CDN fonts, telemetry or AI agent, so the docs page's CSP can stay same-origin.
         app.MapScalarApiReference(basePath + "/docs", options => options
             .WithTitle("Sandbox Broker API")
             .WithOpenApiRoutePattern(basePath + "/openapi.json")
             .DisableDefaultFonts()
             .DisableTelemetry()
-            .DisableAgent());
+            .DisableAgent())
+            .AllowAnonymous();
         return app;
     }
 }

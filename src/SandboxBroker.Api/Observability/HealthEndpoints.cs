@@ -24,7 +24,7 @@ internal static class HealthEndpoints
     {
         // Liveness runs no check: the process serves HTTP, whatever its dependencies do.
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteLivenessAsync })
-            .WithMetadata(GetOnly).WithDisplayName("Liveness: the process serves HTTP (no dependencies)");
+            .WithMetadata(GetOnly).WithDisplayName("Liveness: the process serves HTTP (no dependencies)").AllowAnonymous();
 
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
@@ -36,7 +36,7 @@ internal static class HealthEndpoints
                 [HealthStatus.Degraded] = StatusCodes.Status200OK,
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
-        }).WithMetadata(GetOnly).WithDisplayName("Readiness: store reachable within 1 s and the first sync attempt finished");
+        }).WithMetadata(GetOnly).WithDisplayName("Readiness: store reachable within 1 s and the first sync attempt finished").AllowAnonymous();
 
         app.MapGet("/", (IEnumerable<ServiceFact> facts) =>
         {
@@ -53,7 +53,7 @@ internal static class HealthEndpoints
             }
 
             return TypedResults.Ok(info);
-        }).WithTags("Probes").WithSummary("Service, version, docs link and what the features report (e.g. csp_mode)");
+        }).WithTags("Probes").WithSummary("Service, version, docs link and what the features report (e.g. csp_mode)").AllowAnonymous();
         return app;
     }
 

@@ -36,7 +36,7 @@ internal static class ObservabilityExtensions
     /// <summary>/metrics in Prometheus text format (no auth; kept off the internet by the ALB rules in infra/).</summary>
     public static IEndpointRouteBuilder MapMetricsEndpoint(this IEndpointRouteBuilder app)
     {
-        app.MapMetrics("/metrics", app.ServiceProvider.GetRequiredService<BrokerMetrics>().Registry).ExcludeFromDescription();
+        app.MapMetrics("/metrics", app.ServiceProvider.GetRequiredService<BrokerMetrics>().Registry).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 }

@@ -29,7 +29,8 @@ internal static class ConsoleEndpoints
 
     public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app, string basePath)
     {
-        app.MapGet(Path + "/{*file}", (string? file, HttpContext context) => Serve(file, basePath, context)).ExcludeFromDescription();
+        // Public: the page holds no secret; the operator's token stays in the browser and goes only to the API.
+        app.MapGet(Path + "/{*file}", (string? file, HttpContext context) => Serve(file, basePath, context)).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 

@@ -19,8 +19,10 @@ public sealed class ForwardedHeadersTests
         await using var broker = await StartAsync(("Edge__KnownNetworks__0", "127.0.0.0/8"));
         using var client = new HttpClient { BaseAddress = broker.BaseAddress };
 
+        // The bucket refills at 1 permit/s; on a loaded machine ten requests can take seconds, so A's bucket is only
+        // required to be lower than the full one B finds.
         var first = await UnauthenticatedBurstAsync(client, "203.0.113.7", 10);
-        Assert.True(first[^1] <= Burst - 8, $"client A's bucket: {string.Join(", ", first)}");
+        Assert.True(first[^1] < Burst - 1, $"client A's bucket: {string.Join(", ", first)}");
         var second = await UnauthenticatedBurstAsync(client, "198.51.100.9", 1);
         Assert.Equal([Burst - 1], second);                                // another client behind the same node has a full bucket
 
