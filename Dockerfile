@@ -17,7 +17,7 @@ COPY src/SandboxBroker.Api/SandboxBroker.Api.csproj src/SandboxBroker.Api/
 RUN dotnet restore src/SandboxBroker.Api/SandboxBroker.Api.csproj
 
 COPY src/ src/
-RUN dotnet publish src/SandboxBroker.Api/SandboxBroker.Api.csproj --configuration Release --no-restore --output /app/publish -p:UseAppHost=false
+RUN dotnet publish src/SandboxBroker.Api/SandboxBroker.Api.csproj --configuration Release --no-restore --output /app/publish -p:UseAppHost=false -p:OpenApiGenerateDocuments=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
 WORKDIR /app

@@ -14,6 +14,7 @@ try
 {
     var builder = WebApplication.CreateBuilder(args);
     builder.Configuration.AddLegacyEnvironmentAliases();   // the original's environment names
+    builder.UseDocumentDefaults();                         // only when the build writes the OpenAPI document
     var basePath = builder.Configuration.BasePath();
 
     builder.AddBrokerLogging();                            // Serilog JSON lines on stdout

@@ -19,7 +19,8 @@ internal static class AdminApi
     {
         var group = app.MapGroup(basePath + "/admin")
             .RequireAuthorization(BrokerRoles.AdminPolicy)
-            .WithTags("Admin");
+            .WithTags("Admin")
+            .ProducesEdgeProblems();
         group.MapAdminSandboxes();   // list, get, stats, register
         group.MapAdminRepairs();     // release, retry-deletion, bulk-delete
         group.MapAdminJobs();        // sync, cleanup, expire, auto-delete-stale, jobs

@@ -21,12 +21,18 @@ internal static class TrackApi
     {
         var group = app.MapGroup(basePath)
             .RequireAuthorization(BrokerRoles.TrackPolicy)
-            .WithTags("Track");
+            .WithTags("Track")
+            .WithRequesterHeaders()
+            .ProducesEdgeProblems();
 
         group.MapPost("/allocate", AllocateAsync)
             .WithName("Allocate")
             .WithSummary("Allocate a sandbox to the requester (idempotent per requester and Idempotency-Key)")
             .WithDescription("201 with a new sandbox, 200 when this requester and key already hold one, 409 NO_SANDBOXES_AVAILABLE when the pool is empty, 429 ALLOCATION_QUOTA_EXCEEDED when the token's new allocations this minute are used up, 403 FORBIDDEN for a name prefix outside a scoped token's prefixes, 503 with Retry-After when the store is unavailable. Headers: X-Instruqt-Sandbox-ID (or legacy X-Track-ID), optional X-Instruqt-Track-ID, X-Sandbox-Name-Prefix, Idempotency-Key. The body is ignored.")
+            .WithMetadata(
+                new HeaderParameter(TrackHeaders.TrackName, "The lab (Instruqt track id): a reservation for this lab is allocated from first."),
+                new HeaderParameter(TrackHeaders.NamePrefix, $"Only sandboxes whose name starts with this (1-{InputRules.MaxPrefixLength} printable ASCII characters); a scoped token defaults to its first prefix."),
+                new HeaderParameter(TrackHeaders.IdempotencyKey, $"Separates several sandboxes of one requester; a retry with the same key gets the same sandbox (1-{InputRules.MaxIdLength} printable ASCII characters)."))
             .Produces<TrackSandboxResponse>(StatusCodes.Status201Created)
             .Produces<TrackSandboxResponse>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)

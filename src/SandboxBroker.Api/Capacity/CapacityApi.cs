@@ -23,7 +23,7 @@ internal static class CapacityApi
             .WithDescription("From counts, at most 5 s stale. count: how many the event needs (sufficient = available >= count). exhaustion_eta_seconds is null when nothing was allocated in the last 10 minutes.")
             .Produces<CapacityResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesEdgeProblems();
 
     private static async Task<IResult> GetAsync(
         [FromQuery(Name = "name_prefix")] string? namePrefix, [FromQuery(Name = "count")] string? count, CapacityService capacity,

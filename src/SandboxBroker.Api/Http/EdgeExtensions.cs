@@ -15,6 +15,7 @@ internal static class EdgeExtensions
         {
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
             context.ProblemDetails.Extensions.TryAdd("code", ErrorCodes.ForStatus(status));
+            context.ProblemDetails.Type = Problems.TypeOf(context.ProblemDetails.Extensions["code"] as string ?? ErrorCodes.ForStatus(status));
             context.ProblemDetails.Extensions["request_id"] = context.HttpContext.TraceIdentifier;
             context.ProblemDetails.Extensions.Remove("traceId");
             context.ProblemDetails.Extensions.Remove("trace_id");

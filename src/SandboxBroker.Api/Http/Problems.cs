@@ -21,6 +21,12 @@ public static class Problems
     public static IResult Unavailable(string detail, int retryAfterSeconds = 1) =>
         Result(503, ErrorCodes.ServiceUnavailable, detail, retryAfterSeconds);
 
+    /// <summary>
+    /// The one problem `type` scheme of the whole API (SPEC 17): a URN per stable code, e.g.
+    /// urn:sandbox-broker:problem:NO_SANDBOXES_AVAILABLE. Clients branch on it (or on `code`); nothing to dereference.
+    /// </summary>
+    public static string TypeOf(string code) => "urn:sandbox-broker:problem:" + code;
+
     /// <summary>Builds the problem body; also used by middleware that writes responses directly.</summary>
     public static ProblemDetails Create(HttpContext context, int status, string code, string? detail, int? retryAfterSeconds = null)
     {
@@ -29,7 +35,7 @@ public static class Problems
             Status = status,
             Title = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
             Detail = detail,
-            Type = $"https://httpstatuses.io/{status}",
+            Type = TypeOf(code),
         };
         problem.Extensions["code"] = code;
         problem.Extensions["request_id"] = context.TraceIdentifier;

@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using SandboxBroker.Api.Http;
 using Scalar.AspNetCore;
 
 namespace SandboxBroker.Api.Observability;
@@ -6,6 +9,8 @@ namespace SandboxBroker.Api.Observability;
 /// <summary>OpenAPI document at {base}/openapi.json and the interactive docs UI (Scalar) at {base}/docs.</summary>
 internal static class DocsExtensions
 {
+    private const string BearerScheme = "Bearer";
+
     public static IServiceCollection AddBrokerOpenApi(this IServiceCollection services)
     {
         services.AddOpenApi("v1", options =>
@@ -20,9 +25,17 @@ internal static class DocsExtensions
                                   "Track endpoints take a track token, /admin endpoints an admin token: Authorization: Bearer <token>. " +
                                   "Errors are RFC 9457 problem+json with `code` and `request_id`.",
                 };
+                document.Servers = [new OpenApiServer { Url = "/", Description = "This broker (paths include the base path)" }];
+                document.Tags = new HashSet<OpenApiTag>
+                {
+                    new() { Name = "Track", Description = "Lab scripts, with a track token: allocate, read, extend and release the participant's sandbox" },
+                    new() { Name = "Capacity", Description = "Track or admin token: will an event fit, and when will the pool run dry" },
+                    new() { Name = "Admin", Description = "Operators, with an admin token: pool, repairs, jobs, reservations, invariants" },
+                    new() { Name = "Probes", Description = "No token: service facts for operators and scripts" },
+                };
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-                document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+                document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
                 {
                     Type = SecuritySchemeType.Http,
                     Scheme = "bearer",
@@ -30,8 +43,42 @@ internal static class DocsExtensions
                 };
                 return Task.CompletedTask;
             });
+            options.AddOperationTransformer(DescribeCallersAndHeaders);
         });
         return services;
+    }
+
+    /// <summary>
+    /// What a generated client needs beyond the route: the bearer requirement on every operation that is not public,
+    /// and the headers the handler reads (<see cref="HeaderParameter"/> metadata; the handlers validate them in code).
+    /// </summary>
+    private static Task DescribeCallersAndHeaders(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any())
+        {
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [] });
+        }
+        else
+        {
+            operation.Security = [new OpenApiSecurityRequirement()]; // explicitly public: no token
+        }
+
+        foreach (var header in metadata.OfType<HeaderParameter>().DistinctBy(h => h.Name))
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = header.Name,
+                In = ParameterLocation.Header,
+                Description = header.Description,
+                Deprecated = header.Deprecated,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+
+        return Task.CompletedTask;
     }
 
     public static IEndpointRouteBuilder MapDocs(this IEndpointRouteBuilder app, string basePath)

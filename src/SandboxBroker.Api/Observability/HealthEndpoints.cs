@@ -53,7 +53,7 @@ internal static class HealthEndpoints
             }
 
             return TypedResults.Ok(info);
-        }).WithTags("Probes").WithSummary("Service, version, docs link and what the features report (e.g. csp_mode)").AllowAnonymous();
+        }).WithTags("Probes").WithName("ServiceInfo").WithSummary("Service, version, docs link and what the features report (e.g. csp_mode)").AllowAnonymous();
         return app;
     }
 

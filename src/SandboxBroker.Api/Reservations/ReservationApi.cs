@@ -65,6 +65,7 @@ internal static class ReservationApi
             .Produces<ReservationListResponse>();
         admin.MapGet("/reservations/{reservationId}", GetAsync)
             .WithName("GetReservation")
+            .WithSummary("One reservation with its held and allocated counts")
             .Produces<ReservationResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapDelete("/reservations/{reservationId}", EndAsync)
