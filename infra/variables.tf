@@ -35,6 +35,11 @@ variable "vpc_cidr" {
   description = "CIDR of the VPC; public subnets take /24s 0-1, private subnets /24s 10-11."
   type        = string
   default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && tonumber(split("/", var.vpc_cidr)[1]) <= 20
+    error_message = "vpc_cidr must be an IPv4 CIDR of /20 or larger (the subnets are /24s 0-1 and 10-11), e.g. 10.40.0.0/16."
+  }
 }
 
 variable "single_nat_gateway" {
@@ -47,6 +52,11 @@ variable "metrics_scrape_cidrs" {
   description = "CIDRs (inside the VPC) of a Prometheus that scrapes the tasks on the container port directly. /metrics is never served through the ALB."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for cidr in var.metrics_scrape_cidrs : can(cidrnetmask(cidr))])
+    error_message = "metrics_scrape_cidrs must hold IPv4 CIDRs, e.g. 10.40.10.0/24."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -119,12 +129,31 @@ variable "task_cpu" {
   description = "Fargate task CPU units (the broker container gets all but what the metrics sidecar takes)."
   type        = number
   default     = 1024
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.task_cpu)
+    error_message = "task_cpu must be a Fargate CPU value: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
 }
 
 variable "task_memory" {
   description = "Fargate task memory (MiB)."
   type        = number
   default     = 2048
+
+  # The Fargate CPU/memory pairs (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html).
+  validation {
+    condition = contains(lookup({
+      256   = [512, 1024, 2048]
+      512   = [for gib in range(1, 5) : gib * 1024]
+      1024  = [for gib in range(2, 9) : gib * 1024]
+      2048  = [for gib in range(4, 17) : gib * 1024]
+      4096  = [for gib in range(8, 31) : gib * 1024]
+      8192  = [for gib in range(16, 61, 4) : gib * 1024]
+      16384 = [for gib in range(32, 121, 8) : gib * 1024]
+    }, var.task_cpu, []), var.task_memory)
+    error_message = "task_memory is not a Fargate memory size for this task_cpu (e.g. 1024 CPU takes 2048-8192 MiB in 1024 steps)."
+  }
 }
 
 variable "cpu_architecture" {
@@ -153,6 +182,11 @@ variable "max_capacity" {
   description = "Maximum number of tasks for autoscaling."
   type        = number
   default     = 10
+
+  validation {
+    condition     = var.max_capacity >= var.min_capacity
+    error_message = "max_capacity must be at least min_capacity."
+  }
 }
 
 variable "cpu_target_percent" {
@@ -177,6 +211,11 @@ variable "log_retention_days" {
   description = "CloudWatch Logs retention for the application log group."
   type        = number
   default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -232,24 +271,44 @@ variable "lab_duration" {
   description = "Broker:LabDuration as a TimeSpan (d.hh:mm:ss): 2.00:00:00 is 48 hours."
   type        = string
   default     = "04:00:00"
+
+  validation {
+    condition     = can(regex("^([0-9]+\\.)?([01]?[0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$", var.lab_duration))
+    error_message = "lab_duration must be a TimeSpan as the broker parses it: [d.]hh:mm:ss, e.g. 04:00:00 or 2.00:00:00 (48 hours)."
+  }
 }
 
 variable "grace_period" {
   description = "Broker:GracePeriod as a TimeSpan: how long past expires_at auto-expiry waits."
   type        = string
   default     = "00:30:00"
+
+  validation {
+    condition     = can(regex("^([0-9]+\\.)?([01]?[0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$", var.grace_period))
+    error_message = "grace_period must be a TimeSpan as the broker parses it: [d.]hh:mm:ss, e.g. 04:00:00 or 2.00:00:00 (48 hours)."
+  }
 }
 
 variable "cleanup_batch_size" {
   description = "Jobs:Cleanup:BatchSize: CSP deletions per batch."
   type        = number
   default     = 10
+
+  validation {
+    condition     = var.cleanup_batch_size >= 1 && var.cleanup_batch_size <= 100
+    error_message = "cleanup_batch_size must be 1-100."
+  }
 }
 
 variable "cleanup_batch_delay" {
   description = "Jobs:Cleanup:BatchDelay as a TimeSpan: pause between deletion batches (production used 30 s after the CSP 500 incident)."
   type        = string
   default     = "00:00:30"
+
+  validation {
+    condition     = can(regex("^([0-9]+\\.)?([01]?[0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$", var.cleanup_batch_delay))
+    error_message = "cleanup_batch_delay must be a TimeSpan as the broker parses it: [d.]hh:mm:ss, e.g. 04:00:00 or 2.00:00:00 (48 hours)."
+  }
 }
 
 variable "niosxaas_enabled" {
