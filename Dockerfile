@@ -4,6 +4,7 @@
 #   Probes: GET /healthz (liveness, no dependencies), GET /readyz (store reachable, first sync attempted).
 #   Metrics: GET /metrics (Prometheus text; keep it off the internet).
 #   User:   non-root ($APP_UID from the .NET base image).
+#   Health: `dotnet SandboxBroker.Api.dll --probe [path]` exits 0 when GET path (default /healthz) answers 200.
 # A deploy test (tests/SandboxBroker.DeployTests) replays this file's COPY layout and its dotnet restore and
 # publish commands, so the layout is proven even where no Docker engine is available.
 
@@ -17,9 +18,10 @@ COPY src/SandboxBroker.Api/SandboxBroker.Api.csproj src/SandboxBroker.Api/
 RUN dotnet restore src/SandboxBroker.Api/SandboxBroker.Api.csproj
 
 COPY src/ src/
-RUN dotnet publish src/SandboxBroker.Api/SandboxBroker.Api.csproj --configuration Release --no-restore --output /app/publish -p:UseAppHost=false -p:OpenApiGenerateDocuments=false
+RUN dotnet publish src/SandboxBroker.Api/SandboxBroker.Api.csproj --configuration Release --no-restore --output /app/publish -p:UseAppHost=false -p:OpenApiGenerateDocumentsOnBuild=false
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
+# Chiseled (distroless) runtime: no shell, no package manager, non-root by default; the health check is the app itself.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS final
 WORKDIR /app
 ENV ASPNETCORE_HTTP_PORTS=8080 \
     ASPNETCORE_ENVIRONMENT=Production \
@@ -27,7 +29,7 @@ ENV ASPNETCORE_HTTP_PORTS=8080 \
 COPY --from=build --chown=root:root /app/publish ./
 USER $APP_UID
 EXPOSE 8080
-# No curl in the runtime image: bash's /dev/tcp reads the status line of /healthz.
+# No shell or curl in the runtime image: the app probes itself (dotnet SandboxBroker.Api.dll --probe: GET /healthz).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+    CMD ["dotnet", "SandboxBroker.Api.dll", "--probe", "/healthz"]
 ENTRYPOINT ["dotnet", "SandboxBroker.Api.dll"]

@@ -57,8 +57,9 @@ locals {
     { for k, v in local.app_secrets_niosxaas : k => v if var.niosxaas_enabled },
   )
 
-  # Liveness inside the task without curl (not in the runtime image): bash's /dev/tcp and the status line.
-  container_health_command = "exec 3<>/dev/tcp/127.0.0.1/${local.container_port} && printf 'GET ${local.health_check_path} HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"
+  # Liveness inside the task: the image has no shell or curl (chiseled), so the app probes itself; the port comes
+  # from ASPNETCORE_HTTP_PORTS in the task's environment.
+  container_health_command = ["CMD", "dotnet", "/app/SandboxBroker.Api.dll", "--probe", local.health_check_path]
 
   sidecar_cpu    = 128
   sidecar_memory = 256
@@ -80,7 +81,7 @@ locals {
       environment = [for k, v in local.app_environment : { name = k, value = tostring(v) }]
       secrets     = [for k, v in local.app_secrets : { name = k, valueFrom = v }]
       healthCheck = {
-        command     = ["CMD", "bash", "-c", local.container_health_command]
+        command     = local.container_health_command
         interval    = 30
         timeout     = 5
         retries     = 3

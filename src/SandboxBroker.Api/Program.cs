@@ -10,6 +10,11 @@ using SandboxBroker.Api.Observability;
 using SandboxBroker.Api.Storage;
 using SandboxBroker.Api.Workers;
 
+if (ContainerProbe.IsRequested(args))
+{
+    return await ContainerProbe.RunAsync(args);            // the image's health check: GET /healthz, exit 0 or 1
+}
+
 try
 {
     var builder = WebApplication.CreateBuilder(args);

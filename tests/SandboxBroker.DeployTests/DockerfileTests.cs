@@ -13,7 +13,7 @@ namespace SandboxBroker.DeployTests;
 /// </summary>
 public sealed partial class DockerfileTests(ITestOutputHelper output)
 {
-    private static readonly string AppDll = typeof(Program).Assembly.GetName().Name + ".dll";
+    internal static readonly string AppDll = typeof(Program).Assembly.GetName().Name + ".dll";
 
     private static IReadOnlyList<DockerStage> Stages => Dockerfile.Parse(Repo.Read("Dockerfile"));
 
@@ -52,8 +52,8 @@ public sealed partial class DockerfileTests(ITestOutputHelper output)
 
         var health = final.Last("HEALTHCHECK");
         Assert.True(health is not null, "no HEALTHCHECK");
-        Assert.Contains($"/{port}", health.Arguments, StringComparison.Ordinal);
-        Assert.Contains($"GET {Contract.LivenessPath} ", health.Arguments, StringComparison.Ordinal);
+        Assert.EndsWith($"CMD [\"dotnet\", \"{AppDll}\", \"--probe\", \"{Contract.LivenessPath}\"]", health.Arguments.Trim(), StringComparison.Ordinal);
+        Assert.Equal("/app", final.Last("WORKDIR")?.Arguments.Trim());
     }
 
     [Fact]

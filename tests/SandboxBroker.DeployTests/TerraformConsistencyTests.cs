@@ -208,12 +208,12 @@ public sealed partial class TerraformConsistencyTests(ITestOutputHelper output)
         var service = model.Resource("aws_ecs_service", "app");
         Assert.Equal(port, model.Resolve(TerraformModel.Block(service, "load_balancer")["container_port"]));
 
-        // The in-task health check probes the same path and port (an expression over those locals).
-        var healthCommand = task.Container["healthCheck"]!["command"]!.AsArray().Select(c => c!.GetValue<string>()).ToList();
-        Assert.Contains("${local.container_health_command}", healthCommand);
-        var text = model.Local("container_health_command")!.GetValue<string>();
-        Assert.Contains("${local.container_port}", text, StringComparison.Ordinal);
-        Assert.Contains("${local.health_check_path}", text, StringComparison.Ordinal);
+        // The in-task health check is the app probing the same path (the image has no shell); its port is the
+        // container port, through ASPNETCORE_HTTP_PORTS.
+        Assert.Equal("${local.container_health_command}", task.Container["healthCheck"]!["command"]!.GetValue<string>());
+        var command = model.Local("container_health_command")!.AsArray().Select(c => c!.GetValue<string>()).ToList();
+        Assert.Equal(["CMD", "dotnet", "/app/" + DockerfileTests.AppDll, "--probe", "${local.health_check_path}"], command);
+        Assert.Equal("${local.container_port}", model.Local("app_environment")!["ASPNETCORE_HTTP_PORTS"]!.GetValue<string>());
     }
 
     [Fact]
