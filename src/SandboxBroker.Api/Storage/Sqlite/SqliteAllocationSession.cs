@@ -12,13 +12,10 @@ namespace SandboxBroker.Api.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
 {
-    /// <summary>A window from a random point up (rnd &gt;= r), then the wrap-around below it (rnd &lt; r).</summary>
-    private static readonly string[] WindowHalves = [">=", "<"];
-
     private readonly SqliteCommand readKey;
     private readonly SqliteCommand readSandbox;
-    private readonly SqliteCommand[] window;
-    private readonly SqliteCommand[] prefixWindow;
+    private readonly SqliteCommand window;
+    private readonly SqliteCommand prefixWindow;
     private readonly SqliteCommand claim;
     private readonly SqliteCommand claimReserved;
     private readonly SqliteCommand reservedWindow;
@@ -45,26 +42,28 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
         RollbackToSavepoint = Make("ROLLBACK TO allocation");
         readKey = Make(SqliteSchema.ReadKey, "$r", "$k");
         readSandbox = Make(SqliteSchema.ReadSandbox, "$id");
-        // A window at a random point of the pool (rnd is random per row), wrapping around at the end.
-        window = [.. WindowHalves.Select(op => Make(
-            $"SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_candidates WHERE status = 'available' AND rnd {op} $r ORDER BY rnd LIMIT $k",
-            "$r", "$k"))];
-        prefixWindow = [.. WindowHalves.Select(op => Make(
-            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_status_name WHERE status = 'available' AND name >= $p AND name < $pend " +
-            $"AND rnd {op} $r ORDER BY rnd LIMIT $k",
-            "$p", "$pend", "$r", "$k"))];
+        // The lowest available names (a covering partial index: no table read, no scan over taken rows). One writer
+        // runs every allocation, so nothing competes for the same candidates, and taking them in index order keeps
+        // the pages an allocation writes (row, indexes, WAL) next to those of the one before, whatever the pool size.
+        window = Make(
+            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_available WHERE status = 'available' ORDER BY name LIMIT $k",
+            "$k");
+        prefixWindow = Make(
+            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_available WHERE status = 'available' AND name >= $p AND name < $pend " +
+            "ORDER BY name LIMIT $k",
+            "$p", "$pend", "$k");
         claim = Make(SqliteSchema.Claim, "$r", "$now", "$k", "$track", "$exp", "$hours", "$via", "$id", "$ev");
         claimReserved = Make(SqliteSchema.ClaimReserved, "$r", "$now", "$k", "$track", "$exp", "$hours", "$via", "$id", "$ev");
         // A lab's reserved sandboxes: one writer, so no window placement is needed, only the lab (and prefix).
         reservedWindow = Make(
-            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_reserved WHERE status = 'reserved' AND reserved_for = $t ORDER BY rnd LIMIT $k",
+            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_reserved_for WHERE status = 'reserved' AND reserved_for = $t ORDER BY rnd LIMIT $k",
             "$t", "$k");
         reservedPrefixWindow = Make(
-            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_reserved WHERE status = 'reserved' AND reserved_for = $t " +
+            "SELECT sandbox_id FROM sandboxes INDEXED BY ix_sandboxes_reserved_for WHERE status = 'reserved' AND reserved_for = $t " +
             "AND name >= $p AND name < $pend ORDER BY rnd LIMIT $k",
             "$t", "$p", "$pend", "$k");
         recordKey = Make(SqliteSchema.RecordKey, "$r", "$k", "$id", "$now");
-        all = [Savepoint, ReleaseSavepoint, RollbackToSavepoint, readKey, readSandbox, .. window, .. prefixWindow, claim, claimReserved, reservedWindow, reservedPrefixWindow, recordKey];
+        all = [Savepoint, ReleaseSavepoint, RollbackToSavepoint, readKey, readSandbox, window, prefixWindow, claim, claimReserved, reservedWindow, reservedPrefixWindow, recordKey];
     }
 
     public SqliteCommand Savepoint { get; }
@@ -98,32 +97,16 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
             return ValueTask.FromResult<IReadOnlyList<string>>(FindReserved(query));
         }
 
-        var start = Random.Shared.NextInt64();
-        var ids = new List<string>(query.Limit);
-        foreach (var command in query.NamePrefix is null ? window : prefixWindow)
+        var command = query.NamePrefix is null ? window : prefixWindow;
+        var p = command.Parameters;
+        if (query.NamePrefix is not null)
         {
-            if (ids.Count >= query.Limit)
-            {
-                break;
-            }
-
-            var p = command.Parameters;
-            if (query.NamePrefix is not null)
-            {
-                p["$p"].Value = query.NamePrefix;
-                p["$pend"].Value = PrefixEnd(query.NamePrefix);
-            }
-
-            p["$r"].Value = start;
-            p["$k"].Value = query.Limit - ids.Count;
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                ids.Add(reader.GetString(0));
-            }
+            p["$p"].Value = query.NamePrefix;
+            p["$pend"].Value = PrefixEnd(query.NamePrefix);
         }
 
-        return ValueTask.FromResult<IReadOnlyList<string>>(ids);
+        p["$k"].Value = query.Limit;
+        return ValueTask.FromResult<IReadOnlyList<string>>(ReadIds(command, query.Limit));
     }
 
     public ValueTask<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct)
@@ -179,7 +162,12 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
             p["$pend"].Value = PrefixEnd(query.NamePrefix);
         }
 
-        var ids = new List<string>(query.Limit);
+        return ReadIds(command, query.Limit);
+    }
+
+    private static List<string> ReadIds(SqliteCommand command, int limit)
+    {
+        var ids = new List<string>(limit);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {

@@ -17,6 +17,7 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
     private readonly SemaphoreSlim writeLock = new(1, 1);
     private SqliteConnection? writer;
     private SqliteAllocationQueue? allocations;
+    private SqliteCheckpointer? checkpointer;
 
     public SqliteSandboxStore(string path)
     {
@@ -45,11 +46,11 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             connection = new SqliteConnection(connectionString);
             connection.Open();
             // WAL: readers do not block the writer; synchronous=NORMAL keeps every committed write across a
-            // process crash (kill -9), only an OS crash may lose the last commits. The writer checkpoints every 4,000
-            // pages (16 MB) rather than 1,000 and keeps up to 32 MB of pages cached: under a burst, checkpoints (page
-            // copies and an fsync, inside a commit) and page re-reads were a third of an allocation's cost.
+            // process crash (kill -9), only an OS crash may lose the last commits. Checkpoints run in the background
+            // (SqliteCheckpointer); the writer's own one only bounds the WAL, and it keeps up to 32 MB of pages cached:
+            // under a burst, checkpoints inside a commit and page re-reads were a third of an allocation's cost.
             Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
-            Execute(connection, "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-32768;");
+            Execute(connection, $"PRAGMA wal_autocheckpoint={SqliteCheckpointer.WriterBoundPages}; PRAGMA cache_size=-32768;");
             Execute(connection, SqliteSchema.Create);
             // Files written by an earlier version gain the newer columns (empty histories, no current run).
             foreach (var (table, column, definition) in SqliteSchema.AddedColumns)
@@ -63,6 +64,7 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             Execute(connection, SqliteSchema.AfterMigration);
             writer = connection;
             allocations = new SqliteAllocationQueue(connection, writeLock);
+            checkpointer = new SqliteCheckpointer(connectionString);
             connection = null; // the store owns it now
         }
         finally
@@ -431,6 +433,7 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
     public void Dispose()
     {
         allocations?.Dispose();
+        checkpointer?.Dispose();
         writer?.Dispose();
         writeLock.Dispose();
     }

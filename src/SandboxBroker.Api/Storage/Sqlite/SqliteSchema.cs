@@ -65,7 +65,7 @@ internal static class SqliteSchema
             niosxaas_cleanup_failed_reason TEXT
         );
         DROP INDEX IF EXISTS ix_sandboxes_status_rnd;
-        CREATE INDEX IF NOT EXISTS ix_sandboxes_candidates ON sandboxes(status, rnd, sandbox_id);
+        DROP INDEX IF EXISTS ix_sandboxes_candidates;
         CREATE INDEX IF NOT EXISTS ix_sandboxes_status_name ON sandboxes(status, name);
         CREATE INDEX IF NOT EXISTS ix_sandboxes_status_id ON sandboxes(status, sandbox_id);
         CREATE INDEX IF NOT EXISTS ix_sandboxes_holder ON sandboxes(allocated_to_track);
@@ -107,9 +107,16 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         """;
 
-    /// <summary>Statements that need the added columns: run after <see cref="AddedColumns"/>.</summary>
+    /// <summary>
+    /// Statements that need the added columns: run after <see cref="AddedColumns"/>. The candidate indexes are partial
+    /// (only rows in the state they serve): an allocation then deletes one entry at the low end of
+    /// ix_sandboxes_available and inserts none, instead of moving an entry between two random places of an index keyed
+    /// by (status, random) — with one writer a random window buys nothing and made the cost grow with the pool.
+    /// </summary>
     public const string AfterMigration = """
-        CREATE INDEX IF NOT EXISTS ix_sandboxes_reserved ON sandboxes(status, reserved_for, rnd);
+        DROP INDEX IF EXISTS ix_sandboxes_reserved;
+        CREATE INDEX IF NOT EXISTS ix_sandboxes_reserved_for ON sandboxes(reserved_for, rnd, sandbox_id) WHERE status = 'reserved';
+        CREATE INDEX IF NOT EXISTS ix_sandboxes_available ON sandboxes(name, sandbox_id) WHERE status = 'available';
         CREATE INDEX IF NOT EXISTS ix_sandboxes_reservation ON sandboxes(reservation_id) WHERE reservation_id IS NOT NULL;
         """;
 
