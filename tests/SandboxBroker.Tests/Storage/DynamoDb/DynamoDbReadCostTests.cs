@@ -1,0 +1,122 @@
+using System.Globalization;
+using SandboxBroker.Api.Allocation;
+using SandboxBroker.Api.Configuration;
+using SandboxBroker.Api.Sandboxes;
+using SandboxBroker.Api.Storage;
+using SandboxBroker.Api.Storage.DynamoDb;
+using SandboxBroker.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace SandboxBroker.Tests.Storage.DynamoDb;
+
+/// <summary>
+/// What allocation reads cost on DynamoDB (issue 20 item 3, issue 14 item 9), counted through a client wrapper against
+/// DynamoDB Local: calls and items evaluated, not time.
+/// </summary>
+[Collection(DynamoDbLocalCollection.Name)]
+[Trait("Category", "DynamoDb")]
+public sealed class DynamoDbReadCostTests(DynamoDbLocalFixture dynamo, ITestOutputHelper output)
+{
+    private const long Now = 1_800_000_000;
+    private static readonly BrokerOptions Budget = new() { AllocationBudget = TimeSpan.FromSeconds(60) };
+
+    private async Task<string> PoolAsync(int count, string prefix = "sbx")
+    {
+        var table = dynamo.Options().TableName;
+        var seed = await dynamo.CreateStoreAsync(table);
+        await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await seed.RegisterAsync(new UpstreamSandbox(i.ToString("D5", CultureInfo.InvariantCulture), $"{prefix}-{i:D5}", $"identity/accounts/{i}", Now, null), Now, TestCause.Setup, ct));
+        return table;
+    }
+
+    private async Task<(AllocationService Service, CountingDynamoDb Counter)> ServiceAsync(string table)
+    {
+        var (client, counter) = CountingDynamoDb.Wrap(dynamo.Client);
+        var service = StoreContractTests.NewAllocationService(await dynamo.CreateStoreAsync(table, client), Budget);
+        counter.Reset();
+        return (service, counter);
+    }
+
+    private static Task<AllocationOutcome> AllocateAsync(AllocationService service, string requester, string? prefix = null) =>
+        service.AllocateAsync(new TrackCaller(requester, requester, null, prefix), TimeProvider.System.GetTimestamp(), default);
+
+    [Fact]
+    public async Task A_409_on_an_empty_pool_costs_at_most_three_store_reads()
+    {
+        var table = await PoolAsync(12);
+        var (service, counter) = await ServiceAsync(table);
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.IsType<AllocationOutcome.Allocated>(await AllocateAsync(service, $"early-{i}"));
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            counter.Reset();
+            Assert.IsType<AllocationOutcome.PoolEmpty>(await AllocateAsync(service, $"late-{i}"));
+            output.WriteLine($"409 #{i + 1} on an empty pool: {counter.Reads} reads ({counter.Summary()}), {counter.ItemsRead} items evaluated");
+            Assert.InRange(counter.Reads, 1, 3);
+            Assert.Equal(0, counter.ConditionalWrites);
+        }
+    }
+
+    [Fact]
+    public async Task A_nearly_empty_pool_costs_at_most_four_reads_per_allocation_and_gives_out_every_sandbox()
+    {
+        var table = await PoolAsync(40);
+        var (service, counter) = await ServiceAsync(table);
+        for (var i = 0; i < 34; i++)
+        {
+            Assert.IsType<AllocationOutcome.Allocated>(await AllocateAsync(service, $"early-{i}"));
+        }
+
+        // Six left, wherever their shards are: every one of them is found (no false 409), each for a few reads.
+        var got = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            counter.Reset();
+            got.Add(Assert.IsType<AllocationOutcome.Allocated>(await AllocateAsync(service, $"late-{i}")).Sandbox.SandboxId);
+            output.WriteLine($"allocation with {6 - i} left: {counter.Reads} reads, {counter.ConditionalWrites} writes ({counter.Summary()})");
+            Assert.InRange(counter.Reads, 2, 4);
+            Assert.Equal(1, counter.ConditionalWrites);
+        }
+
+        Assert.Equal(6, got.Distinct().Count());
+        counter.Reset();
+        Assert.IsType<AllocationOutcome.PoolEmpty>(await AllocateAsync(service, "after-all"));
+        Assert.InRange(counter.Reads, 1, 3);
+    }
+
+    [Fact]
+    public async Task A_name_prefix_that_matches_nothing_reads_a_bounded_number_of_items_not_the_pool()
+    {
+        var table = await PoolAsync(600, "general");
+        var (service, counter) = await ServiceAsync(table);
+
+        Assert.IsType<AllocationOutcome.PoolEmpty>(await AllocateAsync(service, "someone", "lab-nothing-matches"));
+
+        output.WriteLine($"409 for a prefix matching nothing in a pool of 600: {counter.Reads} reads ({counter.Summary()}), " +
+            $"{counter.ItemsRead} items evaluated, {counter.ReadUnits} read units");
+        Assert.Equal(0, counter["Scan"]);
+        // The key read, the first shard, one bounded StatusIndex page, then the other 15 shards by key range (no match: nothing read).
+        Assert.InRange(counter.Reads, 3, 2 + TableLayout.AvailShardCount);
+        Assert.InRange(counter.ItemsRead, 0, CandidateWindows.TopUpReadLimit);
+    }
+
+    [Fact]
+    public async Task The_last_available_sandbox_of_a_large_pool_is_found_whatever_its_shard()
+    {
+        var table = await PoolAsync(120);
+        var (service, counter) = await ServiceAsync(table);
+        for (var i = 0; i < 119; i++)
+        {
+            Assert.IsType<AllocationOutcome.Allocated>(await AllocateAsync(service, $"early-{i}"));
+        }
+
+        counter.Reset();
+        Assert.IsType<AllocationOutcome.Allocated>(await AllocateAsync(service, "last-one"));
+        output.WriteLine($"the last of 120: {counter.Summary()}");
+        Assert.InRange(counter.Reads, 2, 4);
+        Assert.IsType<AllocationOutcome.PoolEmpty>(await AllocateAsync(service, "one-too-many"));
+    }
+}
