@@ -207,7 +207,10 @@ internal sealed class CandidateWindows
 
         Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(own));
         Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(others));
-        return ([.. own.Concat(others).Take(need)], !Has(response.LastEvaluatedKey));
+        // Other replicas' sandboxes only when this replica has none of its own left: a short window of its own costs
+        // no race with them, a full one padded with theirs would.
+        var take = own.Count > 0 || already.Count > 0 ? own : others;
+        return ([.. take.Take(need)], !Has(response.LastEvaluatedKey));
     }
 
     /// <summary>Unsharded items (the original's tools wrote them) count as everyone's own.</summary>
