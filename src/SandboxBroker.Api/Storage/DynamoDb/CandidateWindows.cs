@@ -17,7 +17,8 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// shard, and those the original's tools wrote without a shard), this replica's own shards first: an empty pool costs
 /// two candidate reads, a nearly empty one the same. Only a name prefix that the first shard and that bounded read
 /// both miss, while more available items exist, reads the other shards, by key range (each read returns matches only),
-/// so a prefix that matches nothing costs a fixed number of small reads, never a read of every available item.
+/// so a prefix that matches nothing costs a fixed number of small reads and one bounded page for items the original's
+/// tools wrote without a shard, never a read of every available item.
 /// Sandboxes this process has just seen claimed are left out (the index may still list them; real GSIs are
 /// eventually consistent), and a claim of one costs no write.
 /// </summary>
@@ -27,6 +28,9 @@ internal sealed class CandidateWindows
 
     /// <summary>Most items the StatusIndex top-up evaluates: its read cost is bounded whatever the pool's size.</summary>
     public const int TopUpReadLimit = 100;
+
+    /// <summary>Most items the last-resort read for unsharded prefix matches evaluates.</summary>
+    public const int UnshardedReadLimit = 1_000;
 
     private readonly DynamoDbTable table;
     private readonly RecentClaims recentClaims;
@@ -139,7 +143,45 @@ internal sealed class CandidateWindows
             Add(found, part);
         }
 
+        if (found.Count == 0 && prefix is not null)
+        {
+            // No shard holds a match: the one left may be an item the original's tools wrote after start-up (no shard
+            // yet) beyond the top-up page. One more bounded read for exactly those.
+            Add(found, await ReadUnshardedAsync(prefix, limit, ct));
+        }
+
         return [.. found.Values.Take(limit)];
+    }
+
+    /// <summary>
+    /// Available items without avail_shard whose name has the prefix, from one StatusIndex page of at most
+    /// <see cref="UnshardedReadLimit"/> evaluated items (bounded: a prefix matching nothing never reads the whole
+    /// pool); they get a shard here, so the next read finds them in one.
+    /// </summary>
+    private async Task<List<Sandbox>> ReadUnshardedAsync(string prefix, int need, CancellationToken ct)
+    {
+        var e = new Expr();
+        var request = new QueryRequest
+        {
+            TableName = table.Name,
+            IndexName = StatusIndex,
+            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
+            FilterExpression = $"attribute_not_exists({e.Attr(AvailShard)}) AND begins_with({e.Attr(Name)}, {e.Val(prefix)})",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+            Limit = UnshardedReadLimit,
+        };
+        var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
+        var found = (response.Items ?? []).Select(FromItem)
+            .Where(s => s is { Status: SandboxStatus.Available } && !recentClaims.Contains(s.SandboxId)).Select(s => s!).Take(need).ToList();
+        if (found.Count > 0)
+        {
+            await Parallel.ForEachAsync(found, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (sandbox, c) => await AssignShardAsync(sandbox.SandboxId, c));
+            DynamoDbLog.Backfilled(logger, found.Count, "found by allocation");
+        }
+
+        return found;
     }
 
     /// <summary>Up to <paramref name="need"/> items of one shard, from a random known name upwards or from a random end: one read.</summary>

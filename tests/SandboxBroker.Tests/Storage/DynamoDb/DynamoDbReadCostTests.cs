@@ -98,9 +98,10 @@ public sealed class DynamoDbReadCostTests(DynamoDbLocalFixture dynamo, ITestOutp
         output.WriteLine($"409 for a prefix matching nothing in a pool of 600: {counter.Reads} reads ({counter.Summary()}), " +
             $"{counter.ItemsRead} items evaluated, {counter.ReadUnits} read units");
         Assert.Equal(0, counter["Scan"]);
-        // The key read, the first shard, one bounded StatusIndex page, then the other 15 shards by key range (no match: nothing read).
-        Assert.InRange(counter.Reads, 3, 2 + TableLayout.AvailShardCount);
-        Assert.InRange(counter.ItemsRead, 0, CandidateWindows.TopUpReadLimit);
+        // The key read, the first shard, one bounded StatusIndex page, the other 15 shards by key range (no match:
+        // nothing read), and one bounded page for unsharded items of the original's tools.
+        Assert.InRange(counter.Reads, 3, 3 + TableLayout.AvailShardCount);
+        Assert.InRange(counter.ItemsRead, 0, CandidateWindows.TopUpReadLimit + CandidateWindows.UnshardedReadLimit);
     }
 
     [Fact]
@@ -166,5 +167,24 @@ public sealed class DynamoDbReadCostTests(DynamoDbLocalFixture dynamo, ITestOutp
 
         // The stale index still lists 40 + 20 "available" sandboxes: a late caller gets 409, not someone else's sandbox.
         Assert.IsType<AllocationOutcome.PoolEmpty>(await AllocateAsync(replicas[0], "late"));
+    }
+
+    [Fact]
+    public async Task An_unsharded_item_of_the_original_tools_matching_a_prefix_is_found_beyond_the_top_up_page()
+    {
+        var table = await PoolAsync(300, "general");
+        var (service, counter) = await ServiceAsync(table);
+        await dynamo.Client.PutItemAsync(table, new()
+        {
+            ["PK"] = new() { S = "SBX#legacy-1" }, ["SK"] = new() { S = "META" }, ["sandbox_id"] = new() { S = "legacy-1" },
+            ["name"] = new() { S = "legacyprefix-sandbox-1" }, ["external_id"] = new() { S = "identity/accounts/legacy-1" },
+            ["status"] = new() { S = "available" }, ["allocated_at"] = new() { N = "0" }, ["lab_duration_hours"] = new() { N = "4" },
+            ["deletion_retry_count"] = new() { N = "0" }, ["created_at"] = new() { N = "1700000000" }, ["updated_at"] = new() { N = "1700000000" },
+        });
+
+        var got = Assert.IsType<AllocationOutcome.Allocated>(await AllocateAsync(service, "legacy-user", "legacyprefix")).Sandbox;
+        Assert.Equal("legacy-1", got.SandboxId);
+        output.WriteLine($"unsharded prefix match among 300: {counter.Summary()}, {counter.ItemsRead} items evaluated");
+        Assert.InRange(counter.ItemsRead, 0, CandidateWindows.TopUpReadLimit + CandidateWindows.UnshardedReadLimit);
     }
 }
