@@ -182,25 +182,53 @@ public static class BenchRunner
     {
         var limit = settings.ScenarioLimit;
         var run = result.Run;
-        await using (var broker = await BrokerHost.StartAsync(settings.BrokerDll, logPath, environment, TimeSpan.FromSeconds(90), settings.LogReader))
+        var replicas = store == "dynamodb" ? settings.DynamoDbReplicas : 1;
+        result.Replicas = replicas;
+        var brokers = new List<BrokerHost>();
+        var clients = new List<LoadClient>();
+        try
         {
-            using var client = new LoadClient(broker.BaseAddress, broker.TrackToken, broker.AdminToken, Math.Max(scale.Clients, 1100));
+            // Replica 0 creates the table; the others start on it afterwards (one table, like ECS tasks of one service).
+            for (var r = 0; r < replicas; r++)
+            {
+                var own = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+                if (replicas > 1 && settings.ReplicaShares)
+                {
+                    own["Storage__DynamoDb__Replicas"] = replicas.ToString(CultureInfo.InvariantCulture);
+                    own["Storage__DynamoDb__ReplicaIndex"] = r.ToString(CultureInfo.InvariantCulture);
+                }
+
+                var path = r == 0 ? logPath : logPath.Replace("-broker.log", $"-broker{r}.log", StringComparison.Ordinal);
+                brokers.Add(await BrokerHost.StartAsync(settings.BrokerDll, path, own, TimeSpan.FromSeconds(90), settings.LogReader));
+                clients.Add(new LoadClient(brokers[r].BaseAddress, brokers[r].TrackToken, brokers[r].AdminToken, Math.Max(scale.Clients / replicas, 1100 / replicas)));
+            }
+
+            var broker = brokers[0];
+            var client = clients[0];
+            // Requester n goes to replica n mod replicas, as a load balancer spreads new connections.
+            Task<CallResult> AllocateAnywhere(string requester, CancellationToken c) =>
+                clients[(requester.GetHashCode(StringComparison.Ordinal) & int.MaxValue) % replicas].AllocateAsync(requester, null, c);
+
             var tag = $"{store[0]}{run}{id[..4]}";
             var registered = await client.RegisterAsync("sbx-" + tag, scale.Pool + scale.Warmup, ct);
-            log($"{store} run {run}: broker ready, {registered.Count} sandboxes registered; warm-up");
+            log($"{store} run {run}: {replicas} broker(s) ready, {registered.Count} sandboxes registered; warm-up");
 
             // Warm-up (JIT, connection pool, SQLite pages): health checks, then allocations of the extra sandboxes.
-            await HealthCeiling.RunAsync(client, scale.Clients, TimeSpan.FromSeconds(settings.QuickMode ? 0.3 : 1), ct);
-            var warm = await Burst.RunAsync((r, c) => client.AllocateAsync(r, null, c), tag + "w", scale.Clients, scale.Warmup, scale.Warmup, limit, ct);
+            foreach (var each in clients)
+            {
+                await HealthCeiling.RunAsync(each, scale.Clients, TimeSpan.FromSeconds(settings.QuickMode ? 0.3 : 1), ct);
+            }
+
+            var warm = await Burst.RunAsync(AllocateAnywhere, tag + "w", scale.Clients, scale.Warmup, scale.Warmup, limit, ct);
 
             log($"{store} run {run}: /healthz ceiling");
             result.Ceiling = await HealthCeiling.RunAsync(client, scale.Clients, settings.CeilingDuration, ct);
             log($"{store} run {run}: burst");
 
             var relayBefore = relay?.Snapshot();
-            var conflictsBefore = await client.MetricAsync("broker_allocate_conflicts_total", ct);
-            result.Burst = await Burst.RunAsync((r, c) => client.AllocateAsync(r, null, c), tag + "b", scale.Clients, scale.Pool, null, limit, ct);
-            var conflicts = await client.MetricAsync("broker_allocate_conflicts_total", ct) - conflictsBefore;
+            var conflictsBefore = await SumMetricAsync(clients, "broker_allocate_conflicts_total", ct);
+            result.Burst = await Burst.RunAsync(AllocateAnywhere, tag + "b", scale.Clients, scale.Pool, null, limit, ct);
+            var conflicts = await SumMetricAsync(clients, "broker_allocate_conflicts_total", ct) - conflictsBefore;
             result.ClaimAttemptsPerAllocation = result.Burst.Successes > 0 ? (result.Burst.Successes + conflicts) / result.Burst.Successes : 0;
             if (relay is not null)
             {
@@ -226,11 +254,38 @@ public static class BenchRunner
             log($"{store} run {run}: verification");
             result.Verify = await Verification.RunAsync(client, registered,
                 [.. warm.Allocations, .. result.Burst.Allocations, .. result.Mixed.Allocations], ct);
-            var answered = client.AnsweredUnderBasePath;
-            await broker.StopAsync(TimeSpan.FromSeconds(30));
-            result.Log = broker.SummarizeLog();
+            var answered = clients.Sum(c => c.AnsweredUnderBasePath);
+            foreach (var each in brokers)
+            {
+                await each.StopAsync(TimeSpan.FromSeconds(30));
+            }
+
+            result.Log = LogSummary.Sum(brokers.Select(b => b.SummarizeLog()).ToList());
             result.RequestsAnswered = answered;
         }
+        finally
+        {
+            foreach (var each in clients)
+            {
+                each.Dispose();
+            }
+
+            foreach (var each in brokers)
+            {
+                await each.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<double> SumMetricAsync(List<LoadClient> clients, string series, CancellationToken ct)
+    {
+        var sum = 0.0;
+        foreach (var client in clients)
+        {
+            sum += await client.MetricAsync(series, ct);
+        }
+
+        return sum;
     }
 
     private static string Git(string arguments)
@@ -297,6 +352,9 @@ public sealed class StoreRun
     public int Clients { get; init; }
 
     public int Warmup { get; init; }
+
+    /// <summary>Broker processes sharing the store in this run (DynamoDB --ddb-replicas; 1 otherwise).</summary>
+    public int Replicas { get; set; } = 1;
 
     /// <summary>The broker logs a line per request (false only for comparison runs at Logging__MinimumLevel=Warning).</summary>
     public bool RequestLogging { get; init; } = true;
@@ -403,7 +461,7 @@ public sealed class StoreRun
     public string OneLine() => Failure is not null
         ? "FAILED " + Failure.Split('\n')[0]
         : string.Create(CultureInfo.InvariantCulture,
-            $"burst {Burst?.AllocationsPerSecond:0} alloc/s p99 {Burst?.Latency.P99:0.0} ms, raw {Raw?.Burst.AllocationsPerSecond:0}/s, healthz {Ceiling?.RequestsPerSecond:0}/s, " +
+            $"{(Replicas > 1 ? $"{Replicas} replicas, " : "")}burst {Burst?.AllocationsPerSecond:0} alloc/s p99 {Burst?.Latency.P99:0.0} ms, raw {Raw?.Burst.AllocationsPerSecond:0}/s, healthz {Ceiling?.RequestsPerSecond:0}/s, " +
             $"writes/alloc {WritesPerAllocation:0.00}, mixed {Mixed?.AchievedRate:0}/{Mixed?.TargetRate} req/s p99 {Mixed?.Latency.P99:0.0} ms errors {Mixed?.ErrorCount}, " +
             $"breaches {Breaches.Count}");
 }

@@ -38,6 +38,15 @@ public sealed record BenchSettings
     /// <summary>Only the in-process raw-store burst (no broker process): for profiling the store and allocation code.</summary>
     public bool RawOnly { get; init; }
 
+    /// <summary>
+    /// Broker processes on the one DynamoDB Local table (issue 20 item 4): the burst spreads its requesters over them.
+    /// Each gets Storage__DynamoDb__Replicas and its ReplicaIndex unless <see cref="ReplicaShares"/> is false.
+    /// </summary>
+    public int DynamoDbReplicas { get; init; } = 1;
+
+    /// <summary>Tell each replica its share of the shards (false: the same settings for all, as before replica shares).</summary>
+    public bool ReplicaShares { get; init; } = true;
+
     /// <summary>A hard bound on any one scenario: the load stops by itself even if the broker hangs.</summary>
     public TimeSpan ScenarioLimit { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -68,6 +77,8 @@ public sealed record BenchSettings
           --runs N                    runs per store, medians reported (default 3)
           --sqlite-pool N --sqlite-clients C --sqlite-rate R --sqlite-seconds T
           --ddb-pool N --ddb-clients C --ddb-rate R --ddb-seconds T
+          --ddb-replicas N            DynamoDB: N broker processes on one table, the burst spread over them (default 1)
+          --no-replica-shares         with --ddb-replicas: do not give each its Storage:DynamoDb:ReplicaIndex
           --ceiling-seconds T         /healthz ceiling duration
           --broker-dll PATH           published SandboxBroker.Api.dll (default: the one beside the harness)
           --out DIR                   output folder (default ./TestResults)
@@ -120,6 +131,12 @@ public sealed record BenchSettings
                 case "--ddb-seconds":
                     settings = settings with { DynamoDb = settings.DynamoDb with { MixedSeconds = Int() } };
                     break;
+                case "--ddb-replicas":
+                    settings = settings with { DynamoDbReplicas = Int() };
+                    break;
+                case "--no-replica-shares":
+                    settings = settings with { ReplicaShares = false };
+                    break;
                 case "--ceiling-seconds":
                     settings = settings with { CeilingDuration = TimeSpan.FromSeconds(Int()) };
                     break;
@@ -159,6 +176,11 @@ public sealed record BenchSettings
             {
                 throw new ArgumentException($"unknown store '{store}' (sqlite, dynamodb)");
             }
+        }
+
+        if (settings.DynamoDbReplicas is < 1 or > 16)
+        {
+            throw new ArgumentException("--ddb-replicas wants 1..16");
         }
 
         return settings with { BrokerEnvironment = env };

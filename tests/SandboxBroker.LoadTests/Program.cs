@@ -8,6 +8,15 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 
+// --gauge-cost LIVE TOMBSTONES [REPLICAS]: read units of one pool-gauge refresh on DynamoDB Local (issue 20 item 3).
+if (args is ["--gauge-cost", var liveArg, var tombArg, ..])
+{
+    var replicas = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1;
+    Console.WriteLine(await SandboxBroker.LoadTests.Scenarios.GaugeCost.RunAsync(
+        int.Parse(liveArg, System.Globalization.CultureInfo.InvariantCulture), int.Parse(tombArg, System.Globalization.CultureInfo.InvariantCulture), replicas, default));
+    return 0;
+}
+
 BenchSettings settings;
 try
 {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
 
 namespace SandboxBroker.Testing;
 
@@ -17,6 +18,8 @@ public class CountingDynamoDb : DispatchProxy
     private readonly ConcurrentDictionary<string, int> calls = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> ticks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> maxTicks = new(StringComparer.Ordinal);
+    private long itemsRead;
+    private long readUnitsMilli;
     private IAmazonDynamoDB? target;
     private ConcurrentDictionary<string, long>? operations; // set: count into it only, untimed
 
@@ -45,8 +48,19 @@ public class CountingDynamoDb : DispatchProxy
 
     public int Total => calls.Values.Sum();
 
+    /// <summary>GetItem, Query and Scan calls: what a read bound counts.</summary>
+    public int Reads => this["GetItem"] + this["Query"] + this["Scan"] + this["BatchGetItem"];
+
+    /// <summary>Items DynamoDB evaluated for Query and Scan (ScannedCount, before any filter): what a read costs in size.</summary>
+    public long ItemsRead => Interlocked.Read(ref itemsRead);
+
+    /// <summary>Read capacity units DynamoDB reported (each read asks for ReturnConsumedCapacity=TOTAL).</summary>
+    public double ReadUnits => Interlocked.Read(ref readUnitsMilli) / 1000.0;
+
     public void Reset()
     {
+        Interlocked.Exchange(ref itemsRead, 0);
+        Interlocked.Exchange(ref readUnitsMilli, 0);
         calls.Clear();
         ticks.Clear();
         maxTicks.Clear();
@@ -70,9 +84,27 @@ public class CountingDynamoDb : DispatchProxy
         }
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (operations is null)
+        {
+            AskForCapacity(args);
+        }
+
         try
         {
             var result = targetMethod.Invoke(target, args);
+            if (operations is null && result is Task<QueryResponse> query)
+            {
+                query.ContinueWith(t => CountRead(t.Result.ScannedCount, t.Result.ConsumedCapacity), TaskContinuationOptions.OnlyOnRanToCompletion);
+            }
+            else if (operations is null && result is Task<ScanResponse> scan)
+            {
+                scan.ContinueWith(t => CountRead(t.Result.ScannedCount, t.Result.ConsumedCapacity), TaskContinuationOptions.OnlyOnRanToCompletion);
+            }
+            else if (operations is null && result is Task<GetItemResponse> get)
+            {
+                get.ContinueWith(t => CountRead(0, t.Result.ConsumedCapacity), TaskContinuationOptions.OnlyOnRanToCompletion);
+            }
+
             if (operations is null && result is Task task)
             {
                 task.ContinueWith(_ =>
@@ -90,5 +122,27 @@ public class CountingDynamoDb : DispatchProxy
             ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
             throw;
         }
+    }
+
+    private static void AskForCapacity(object?[]? args)
+    {
+        switch (args is { Length: > 0 } ? args[0] : null)
+        {
+            case QueryRequest q when q.ReturnConsumedCapacity is null:
+                q.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL;
+                break;
+            case ScanRequest s when s.ReturnConsumedCapacity is null:
+                s.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL;
+                break;
+            case GetItemRequest g when g.ReturnConsumedCapacity is null:
+                g.ReturnConsumedCapacity = ReturnConsumedCapacity.TOTAL;
+                break;
+        }
+    }
+
+    private void CountRead(int? scanned, ConsumedCapacity? capacity)
+    {
+        Interlocked.Add(ref itemsRead, scanned ?? 0);
+        Interlocked.Add(ref readUnitsMilli, (long)Math.Round((capacity?.ReadCapacityUnits ?? capacity?.CapacityUnits ?? 0) * 1000));
     }
 }

@@ -16,6 +16,7 @@ internal static class StorageExtensions
             .BindConfiguration(StorageOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<StorageOptions>, NestedStorageOptionsValidator>();
         var provider = StoreSelection.Choose(builder.Configuration, builder.Environment);
         var choice = new StoreChoice(provider);
         builder.Services.AddSingleton(choice);
@@ -44,6 +45,13 @@ internal static class StorageExtensions
         builder.Services.AddHostedService<StoreInitializer>();
         return choice;
     }
+}
+
+/// <summary>The nested DynamoDB options, which DataAnnotations leaves unchecked: replicas, replica index, in-flight gates.</summary>
+internal sealed class NestedStorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options) =>
+        options?.DynamoDb.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }
 
 /// <summary>The store this process runs on (for logs, readiness and the Simulated-mode default).</summary>

@@ -43,4 +43,34 @@ public sealed class DynamoDbStorageOptions
 
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 2;
+
+    /// <summary>
+    /// Replicas sharing the table and this one's index among them (0-based): each replica reads its own share of the
+    /// available shards first and the others only when its own run short, so replicas rarely race for one sandbox.
+    /// 1 (the default) = every shard is this replica's own. A wrong value costs conflicts, never correctness.
+    /// </summary>
+    [Range(1, DynamoDb.TableLayout.AvailShardCount)]
+    public int Replicas { get; set; } = 1;
+
+    [Range(0, DynamoDb.TableLayout.AvailShardCount - 1)]
+    public int ReplicaIndex { get; set; }
+
+    /// <summary>DynamoDB requests in flight at once for allocation and the holder's calls (per process).</summary>
+    [Range(1, 1024)]
+    public int MaxInFlight { get; set; } = 16;
+
+    /// <summary>
+    /// DynamoDB requests in flight at once for background and admin reads (pool gauges, stats, listings, job passes):
+    /// their own gate, so a large count or listing never queues allocations behind it.
+    /// </summary>
+    [Range(1, 1024)]
+    public int MaxBackgroundInFlight { get; set; } = 4;
+
+    /// <summary>Null when the values fit together (DataAnnotations does not validate nested options, so start-up calls this).</summary>
+    public string? Problem() =>
+        Replicas is < 1 or > DynamoDb.TableLayout.AvailShardCount ? $"Storage:DynamoDb:Replicas must be 1..{DynamoDb.TableLayout.AvailShardCount}, not {Replicas}"
+        : ReplicaIndex < 0 || ReplicaIndex >= Replicas ? $"Storage:DynamoDb:ReplicaIndex must be 0..{Replicas - 1} (Replicas = {Replicas}), not {ReplicaIndex}"
+        : MaxInFlight is < 1 or > 1024 ? $"Storage:DynamoDb:MaxInFlight must be 1..1024, not {MaxInFlight}"
+        : MaxBackgroundInFlight is < 1 or > 1024 ? $"Storage:DynamoDb:MaxBackgroundInFlight must be 1..1024, not {MaxBackgroundInFlight}"
+        : null;
 }

@@ -260,4 +260,13 @@ public sealed class LogSummary
 
     /// <summary>Lines of the request logger (action, status_code and request_id present).</summary>
     public long RequestLines { get; set; }
+
+    /// <summary>The logs of several brokers (replicas) as one.</summary>
+    public static LogSummary Sum(IReadOnlyList<LogSummary> logs) => new()
+    {
+        Lines = logs.Sum(l => l.Lines),
+        NotJson = logs.Sum(l => l.NotJson),
+        Errors = logs.Sum(l => l.Errors),
+        RequestLines = logs.Sum(l => l.RequestLines),
+    };
 }

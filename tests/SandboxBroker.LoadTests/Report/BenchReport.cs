@@ -68,7 +68,7 @@ public sealed class BenchReport
             sb.Append("| ").Append(metric).Append(" | ").AppendJoin(" | ", stores.Select(cell)).Append(" | ").Append(target).AppendLine(" |");
         }
 
-        Row("burst: clients × pool", s => $"{s.Clients} × {N(s.Pool)}", "SQLite 64 clients; DynamoDB 200 × 200");
+        Row("burst: clients × pool", s => $"{s.Clients} × {N(s.Pool)}{(s.Replicas > 1 ? $" on {s.Replicas} broker processes" : "")}", "SQLite 64 clients; DynamoDB 200 × 200");
         Row("**broker allocations/s** (min–max)", s => $"**{N(s.BrokerAllocationsPerSecond)}** ({N(s.BrokerAllocationsMin)}–{N(s.BrokerAllocationsMax)}){Mark(s.MeetsThroughput)}", "SQLite ≥ 4,000");
         Row("burst latency p50 / p95 / p99 ms", s => $"{s.BurstP50:0.0} / {s.BurstP95:0.0} / {s.BurstP99:0.0}{Mark(s.MeetsBurstLatency)}", "SQLite p99 < 50");
         Row("raw-store claims/s (in-process, same burst)", s => N(s.RawClaimsPerSecond));
@@ -126,6 +126,8 @@ public sealed record StoreSummary
     public int Pool { get; init; }
 
     public int Clients { get; init; }
+
+    public int Replicas { get; init; } = 1;
 
     public double BrokerAllocationsPerSecond { get; init; }
 
@@ -217,6 +219,7 @@ public sealed record StoreSummary
             Runs = runs.Count,
             Pool = runs.Count > 0 ? runs[0].Pool : 0,
             Clients = runs.Count > 0 ? runs[0].Clients : 0,
+            Replicas = runs.Count > 0 ? runs[0].Replicas : 1,
             BrokerAllocationsPerSecond = Median(r => r.Burst!.AllocationsPerSecond),
             BrokerAllocationsMin = ok.Count == 0 ? 0 : ok.Min(r => r.Burst!.AllocationsPerSecond),
             BrokerAllocationsMax = ok.Count == 0 ? 0 : ok.Max(r => r.Burst!.AllocationsPerSecond),

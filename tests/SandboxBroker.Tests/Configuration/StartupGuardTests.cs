@@ -61,6 +61,19 @@ public sealed class StartupGuardTests : IDisposable
     }
 
     [Fact]
+    public async Task A_replica_index_outside_the_replica_count_or_a_zero_gate_exits_non_zero_naming_it()
+    {
+        var tokens = new[] { ("BROKER_API_TOKEN", (string?)"t-1234567890abcdef"), ("BROKER_ADMIN_TOKEN", "a-1234567890abcdef") };
+        var (exit, output) = await RunAsync(Production([.. tokens, ("Storage__DynamoDb__Replicas", "4"), ("Storage__DynamoDb__ReplicaIndex", "4")]));
+        Assert.NotEqual(0, exit ?? 0);
+        Assert.Contains("Storage:DynamoDb:ReplicaIndex must be 0..3 (Replicas = 4), not 4", output, StringComparison.Ordinal);
+
+        (exit, output) = await RunAsync(Production([.. tokens, ("Storage__DynamoDb__MaxBackgroundInFlight", "0")]));
+        Assert.NotEqual(0, exit ?? 0);
+        Assert.Contains("Storage:DynamoDb:MaxBackgroundInFlight must be 1..1024, not 0", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Live_mode_without_a_csp_token_exits_non_zero()
     {
         var (exit, output) = await RunAsync(Production(("BROKER_API_TOKEN", "t-1234567890abcdef"), ("BROKER_ADMIN_TOKEN", "a-1234567890abcdef"),

@@ -10,19 +10,58 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 
 /// <summary>
 /// Candidate windows. Available sandboxes carry a random avail_shard (0..15), so the sparse AvailableIndex
-/// (avail_shard, name) holds only available items, spread over shards. A reader starts at a random shard and, inside
-/// it, at a random name seen recently (or at a random end), so a burst of readers mostly sees different candidates;
-/// a shard that holds too few is topped up from the next ones. A name prefix is a key condition on the range key, so
-/// a match is found in a few reads wherever it sits in the pool. Sandboxes this process has just seen claimed are left
-/// out (the index may still list them; real GSIs are eventually consistent), and a claim of one costs no write.
+/// (avail_shard, name) holds only available items, spread over shards. A reader starts at a random shard of its own
+/// (Storage:DynamoDb:Replicas and ReplicaIndex give each replica its share, so replicas rarely race for one sandbox)
+/// and, inside it, at a random name seen recently (or at a random end), so a burst of readers mostly sees different
+/// candidates. A shard that holds too few is topped up by ONE bounded read of StatusIndex (available items of every
+/// shard, and those the original's tools wrote without a shard), this replica's own shards first: an empty pool costs
+/// two candidate reads, a nearly empty one the same. Only a name prefix that the first shard and that bounded read
+/// both miss, while more available items exist, reads the other shards, by key range (each read returns matches only),
+/// so a prefix that matches nothing costs a fixed number of small reads and one bounded page for items the original's
+/// tools wrote without a shard, never a read of every available item.
+/// Sandboxes this process has just seen claimed are left out (the index may still list them; real GSIs are
+/// eventually consistent), and a claim of one costs no write.
 /// </summary>
-internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentClaims)
+internal sealed class CandidateWindows
 {
     private const int RememberedCandidates = 10_000;
-    private readonly ILogger logger = table.Logger;
+
+    /// <summary>Most items the StatusIndex top-up evaluates: its read cost is bounded whatever the pool's size.</summary>
+    public const int TopUpReadLimit = 100;
+
+    /// <summary>Most items the last-resort read for unsharded prefix matches evaluates.</summary>
+    public const int UnshardedReadLimit = 1_000;
+
+    private readonly DynamoDbTable table;
+    private readonly RecentClaims recentClaims;
+    private readonly ILogger logger;
     private readonly ConcurrentDictionary<string, Sandbox> recentCandidates = new(StringComparer.Ordinal);
     private readonly string?[] recentNames = new string?[64];
+    private readonly int[] ownShards;
+    private readonly int[] otherShards;
+    private readonly int replicas;
     private bool availableIndexMissing;
+
+    public CandidateWindows(DynamoDbTable table, RecentClaims recentClaims)
+    {
+        this.table = table;
+        this.recentClaims = recentClaims;
+        logger = table.Logger;
+        (ownShards, otherShards) = SharesOf(table.Options.Replicas, table.Options.ReplicaIndex);
+        replicas = Math.Max(1, table.Options.Replicas);
+    }
+
+    /// <summary>Shards s with s mod replicas = index are this replica's own; the rest belong to the others.</summary>
+    public static (int[] Own, int[] Others) SharesOf(int replicas, int index)
+    {
+        var all = Enumerable.Range(0, AvailShardCount).ToArray();
+        if (replicas <= 1 || index < 0 || index >= replicas)
+        {
+            return (all, []);
+        }
+
+        return (all.Where(s => s % replicas == index).ToArray(), all.Where(s => s % replicas != index).ToArray());
+    }
 
     /// <summary>Set at start-up when the table lacks AvailableIndex: every candidate read goes to StatusIndex.</summary>
     public void UseStatusIndexOnly() => availableIndexMissing = true;
@@ -35,13 +74,7 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
             return [];
         }
 
-        var found = availableIndexMissing ? [] : await ReadShardsAsync(namePrefix, limit, ct);
-        if (found.Count == 0)
-        {
-            // Items written by the original's tools after start-up have no avail_shard yet.
-            found = await ReadUnshardedAsync(namePrefix, limit, ct);
-        }
-
+        var found = availableIndexMissing ? await ReadStatusIndexOnlyAsync(namePrefix, limit, ct) : await ReadShardsAsync(namePrefix, limit, ct);
         var candidates = found.ToArray();
         Random.Shared.Shuffle(candidates);
         Remember(candidates);
@@ -81,59 +114,157 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
 
     private async Task<List<Sandbox>> ReadShardsAsync(string? prefix, int limit, CancellationToken ct)
     {
-        var shards = Enumerable.Range(0, AvailShardCount).ToArray();
-        Random.Shared.Shuffle(shards);
+        var own = ownShards[Random.Shared.Next(ownShards.Length)];
         var found = new Dictionary<string, Sandbox>(StringComparer.Ordinal);
-        Add(found, await ReadShardAsync(shards[0], prefix, limit, startAnywhere: true, ct));
-        var read = 1;
-        while (found.Count < limit && read < shards.Length)
+        Add(found, await ReadFirstShardAsync(own, prefix, limit, ct));
+        if (found.Count >= limit)
         {
-            // Top up from as many further shards (at once) as the yield so far suggests, plus one; all of them when
-            // nothing matched yet. A big pool fills from the first shard; a small one or a sparse prefix costs a
-            // round or two of parallel reads rather than sixteen sequential ones.
-            var perShard = found.Count / read;
-            var batch = perShard == 0 ? shards.Length - read : Math.Min(shards.Length - read, ((limit - found.Count) / perShard) + 2);
-            var need = limit - found.Count;
-            var parts = await Task.WhenAll(shards[read..(read + batch)].Select(shard => ReadShardAsync(shard, prefix, need, startAnywhere: false, ct)));
-            foreach (var part in parts)
-            {
-                Add(found, part);
-            }
+            return [.. found.Values.Take(limit)];
+        }
 
-            read += batch;
+        var topUp = await TopUpAsync(prefix, limit - found.Count, found, ct);
+        Add(found, topUp.Items);
+        if (found.Count >= limit || topUp.SawEveryAvailable || (prefix is null && found.Count > 0))
+        {
+            // Without a prefix the top-up took what was there: a short window still holds candidates.
+            return [.. found.Values.Take(limit)];
+        }
+
+        // A prefix the first shard and the top-up missed, while more available items exist than the top-up read (or,
+        // without a prefix, a top-up page of nothing but sandboxes just claimed: an index that lags): the other shards,
+        // at once, by key range. Each read returns matches only, so this costs a fixed number of small reads however
+        // many available items do not match.
+        var rest = ownShards.Where(s => s != own).Concat(otherShards).ToArray();
+        var need = limit - found.Count;
+        var parts = await Task.WhenAll(rest.Select(shard => QueryShardAsync(
+            shard.ToString(CultureInfo.InvariantCulture), prefix, null, null, Random.Shared.Next(2) == 0, need, ct)));
+        foreach (var part in parts)
+        {
+            Add(found, part);
+        }
+
+        if (found.Count == 0 && prefix is not null)
+        {
+            // No shard holds a match: the one left may be an item the original's tools wrote after start-up (no shard
+            // yet) beyond the top-up page. One more bounded read for exactly those.
+            Add(found, await ReadUnshardedAsync(prefix, limit, ct));
         }
 
         return [.. found.Values.Take(limit)];
     }
 
-    /// <summary>Up to <paramref name="need"/> items of one shard, from a random end or a random known name (wrapping around).</summary>
-    private async Task<List<Sandbox>> ReadShardAsync(int shard, string? prefix, int need, bool startAnywhere, CancellationToken ct)
+    /// <summary>
+    /// Available items without avail_shard whose name has the prefix, from one StatusIndex page of at most
+    /// <see cref="UnshardedReadLimit"/> evaluated items (bounded: a prefix matching nothing never reads the whole
+    /// pool); they get a shard here, so the next read finds them in one.
+    /// </summary>
+    private async Task<List<Sandbox>> ReadUnshardedAsync(string prefix, int need, CancellationToken ct)
+    {
+        var e = new Expr();
+        var request = new QueryRequest
+        {
+            TableName = table.Name,
+            IndexName = StatusIndex,
+            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
+            FilterExpression = $"attribute_not_exists({e.Attr(AvailShard)}) AND begins_with({e.Attr(Name)}, {e.Val(prefix)})",
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+            Limit = UnshardedReadLimit,
+        };
+        var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
+        var found = (response.Items ?? []).Select(FromItem)
+            .Where(s => s is { Status: SandboxStatus.Available } && !recentClaims.Contains(s.SandboxId)).Select(s => s!).Take(need).ToList();
+        if (found.Count > 0)
+        {
+            await Parallel.ForEachAsync(found, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (sandbox, c) => await AssignShardAsync(sandbox.SandboxId, c));
+            DynamoDbLog.Backfilled(logger, found.Count, "found by allocation");
+        }
+
+        return found;
+    }
+
+    /// <summary>Up to <paramref name="need"/> items of one shard, from a random known name upwards or from a random end: one read.</summary>
+    private async Task<List<Sandbox>> ReadFirstShardAsync(int shard, string? prefix, int need, CancellationToken ct)
     {
         var shardValue = shard.ToString(CultureInfo.InvariantCulture);
-        // Top-up reads start at an end (one query each); only the first shard starts at a random known name.
-        var pivot = startAnywhere ? PickPivot(prefix) : null;
-        if (pivot is null)
-        {
-            return await QueryShardAsync(shardValue, prefix, null, null, Random.Shared.Next(2) == 0, need, ct);
-        }
-
-        var upper = prefix is null ? null : PrefixEnd(prefix);
-        var items = await QueryShardAsync(shardValue, prefix, pivot, upper, true, need, ct);
-        if (items.Count < need)
-        {
-            var wrapped = await QueryShardAsync(shardValue, prefix, prefix ?? "", pivot, true, need - items.Count, ct, below: true);
-            items.AddRange(wrapped.Where(w => !items.Exists(i => i.SandboxId == w.SandboxId)));
-        }
-
-        return items;
+        // No wrap-around below the pivot: a short read is topped up from StatusIndex, which costs one read whatever
+        // the pool holds, where a wrap would cost one more on every short shard (an empty pool above all).
+        return PickPivot(prefix) is { } pivot
+            ? await QueryShardAsync(shardValue, prefix, pivot, prefix is null ? null : PrefixEnd(prefix), true, need, ct)
+            : await QueryShardAsync(shardValue, prefix, null, null, Random.Shared.Next(2) == 0, need, ct);
     }
 
     /// <summary>
-    /// One key-range read of a shard: names from <paramref name="from"/> (up to <paramref name="to"/>, or below it when
-    /// <paramref name="below"/>), or every name with the prefix when there is no range.
+    /// One page of StatusIndex's available items (at most <see cref="TopUpReadLimit"/> evaluated, the prefix as a
+    /// filter), this replica's own shards first; items the original's tools wrote without a shard get one here.
+    /// SawEveryAvailable: the page reached the end of the available items, so nothing else matches.
+    /// </summary>
+    private async Task<(List<Sandbox> Items, bool SawEveryAvailable)> TopUpAsync(
+        string? prefix, int need, Dictionary<string, Sandbox> already, CancellationToken ct)
+    {
+        var e = new Expr();
+        var filter = $"begins_with({e.Attr(PartitionKey)}, {e.Val(SandboxPkPrefix)})"
+            + (prefix is null ? "" : $" AND begins_with({e.Attr(Name)}, {e.Val(prefix)})");
+        var request = new QueryRequest
+        {
+            TableName = table.Name,
+            IndexName = StatusIndex,
+            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
+            FilterExpression = filter,
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+            ScanIndexForward = Random.Shared.Next(2) == 0,
+            // Enough for this replica's share of them (replicas read the same end); a prefix filters, so read a full page.
+            Limit = prefix is null ? Math.Min(TopUpReadLimit, (need + already.Count) * replicas) : TopUpReadLimit,
+        };
+        var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
+        var own = new List<Sandbox>();
+        var others = new List<Sandbox>();
+        var unsharded = new List<string>();
+        foreach (var item in response.Items ?? [])
+        {
+            if (FromItem(item) is not { Status: SandboxStatus.Available } sandbox
+                || already.ContainsKey(sandbox.SandboxId) || recentClaims.Contains(sandbox.SandboxId))
+            {
+                continue;
+            }
+
+            var shard = Str(item, AvailShard);
+            if (shard is null)
+            {
+                unsharded.Add(sandbox.SandboxId);
+            }
+
+            (IsOwn(shard) ? own : others).Add(sandbox);
+        }
+
+        if (unsharded.Count > 0 && !availableIndexMissing)
+        {
+            // Written by the original's tools after start-up: give them a shard so the next reads find them there.
+            await Parallel.ForEachAsync(unsharded, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                async (id, c) => await AssignShardAsync(id, c));
+            DynamoDbLog.Backfilled(logger, unsharded.Count, "found by allocation");
+        }
+
+        Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(own));
+        Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(others));
+        // Other replicas' sandboxes only when this replica has none of its own left: a short window of its own costs
+        // no race with them, a full one padded with theirs would.
+        var take = own.Count > 0 || already.Count > 0 ? own : others;
+        return ([.. take.Take(need)], !Has(response.LastEvaluatedKey));
+    }
+
+    /// <summary>Unsharded items (the original's tools wrote them) count as everyone's own.</summary>
+    private bool IsOwn(string? shard) =>
+        replicas <= 1 || shard is null || !int.TryParse(shard, NumberStyles.None, CultureInfo.InvariantCulture, out var s) || Array.IndexOf(ownShards, s) >= 0;
+
+    /// <summary>
+    /// One key-range read of a shard: names from <paramref name="from"/> (up to <paramref name="to"/>), or every name
+    /// with the prefix when there is no range.
     /// </summary>
     private async Task<List<Sandbox>> QueryShardAsync(
-        string shard, string? prefix, string? from, string? to, bool forward, int need, CancellationToken ct, bool below = false)
+        string shard, string? prefix, string? from, string? to, bool forward, int need, CancellationToken ct)
     {
         var e = new Expr();
         var keyCondition = $"{e.Attr(AvailShard)} = {e.Val(shard)}";
@@ -145,10 +276,6 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
         else if (to is null)
         {
             keyCondition += $" AND {name} >= {e.Val(from)}";
-        }
-        else if (below && from.Length == 0)
-        {
-            keyCondition += $" AND {name} < {e.Val(to)}";
         }
         else
         {
@@ -172,42 +299,23 @@ internal sealed class CandidateWindows(DynamoDbTable table, RecentClaims recentC
     }
 
     /// <summary>
-    /// StatusIndex: available items without avail_shard (written by the original's tools after start-up). They get
-    /// one here, so the next read finds them in a shard. Without an AvailableIndex this is the only candidate read.
+    /// A table without AvailableIndex (the original's, when this broker may not add the index): StatusIndex is the
+    /// only candidate read, paged with the prefix as a filter. The warning at start-up says so.
     /// </summary>
-    private async Task<List<Sandbox>> ReadUnshardedAsync(string? prefix, int need, CancellationToken ct)
+    private async Task<List<Sandbox>> ReadStatusIndexOnlyAsync(string? prefix, int need, CancellationToken ct)
     {
         var e = new Expr();
-        var filters = new List<string>(2);
-        if (!availableIndexMissing)
-        {
-            filters.Add($"attribute_not_exists({e.Attr(AvailShard)})");
-        }
-
-        if (prefix is not null)
-        {
-            filters.Add($"begins_with({e.Attr(Name)}, {e.Val(prefix)})");
-        }
-
         var request = new QueryRequest
         {
             TableName = table.Name,
             IndexName = StatusIndex,
             KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
-            FilterExpression = filters.Count > 0 ? string.Join(" AND ", filters) : null,
+            FilterExpression = prefix is null ? null : $"begins_with({e.Attr(Name)}, {e.Val(prefix)})",
             ExpressionAttributeNames = e.Names,
             ExpressionAttributeValues = e.Values,
             ScanIndexForward = Random.Shared.Next(2) == 0,
         };
-        var found = await QueryUntilAsync(request, need, ct);
-        if (found.Count > 0 && !availableIndexMissing)
-        {
-            await Parallel.ForEachAsync(found, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
-                async (sandbox, c) => await AssignShardAsync(sandbox.SandboxId, c));
-            DynamoDbLog.Backfilled(logger, found.Count, "found by allocation");
-        }
-
-        return found;
+        return await QueryUntilAsync(request, need, ct);
     }
 
     /// <summary>Gives every available item of the original layout an avail_shard (start-up).</summary>

@@ -8,15 +8,14 @@ using static SandboxBroker.Api.Storage.DynamoDb.SandboxItem;
 namespace SandboxBroker.Api.Storage.DynamoDb;
 
 /// <summary>
-/// The table as every part of the store calls it: one gate on requests in flight, and outages (throttling, 5xx,
+/// The table as every part of the store calls it: two gates on requests in flight (allocation and the holder's calls;
+/// background and admin reads: counts for gauges and stats, listings, job records, so a big count never queues an
+/// allocation behind it), and outages (throttling, 5xx,
 /// timeouts, refused connections, a missing table or credentials) turned into <see cref="StoreUnavailableException"/>,
 /// which the API answers with 503. A cancellation the caller asked for stays a cancellation.
 /// </summary>
 internal sealed class DynamoDbTable(IAmazonDynamoDB client, DynamoDbStorageOptions options, ILogger logger) : IDisposable
 {
-    /// <summary>Requests in flight per store instance (one per process); real DynamoDB serves far more, a local one far fewer.</summary>
-    private const int MaxInFlight = 16;
-
     private static readonly HashSet<string> TransientCodes = new(StringComparer.Ordinal)
     {
         "ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
@@ -24,7 +23,9 @@ internal sealed class DynamoDbTable(IAmazonDynamoDB client, DynamoDbStorageOptio
         "ResourceNotFoundException", "UnrecognizedClientException", "AccessDeniedException",
     };
 
-    private readonly SemaphoreSlim inFlight = new(MaxInFlight, MaxInFlight);
+    // Requests in flight per store instance (one per process): Storage:DynamoDb:MaxInFlight and :MaxBackgroundInFlight.
+    private readonly SemaphoreSlim inFlight = new(options.MaxInFlight, options.MaxInFlight);
+    private readonly SemaphoreSlim backgroundInFlight = new(options.MaxBackgroundInFlight, options.MaxBackgroundInFlight);
 
     public IAmazonDynamoDB Client => client;
 
@@ -35,16 +36,22 @@ internal sealed class DynamoDbTable(IAmazonDynamoDB client, DynamoDbStorageOptio
     public ILogger Logger => logger;
 
     /// <summary>The client belongs to whoever created it (DI disposes it).</summary>
-    public void Dispose() => inFlight.Dispose();
-
-    public async Task<T> CallAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken ct, bool queue = true)
+    public void Dispose()
     {
+        inFlight.Dispose();
+        backgroundInFlight.Dispose();
+    }
+
+    /// <summary>One call; <paramref name="background"/>: a background or admin read, which waits at its own gate.</summary>
+    public async Task<T> CallAsync<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken ct, bool queue = true, bool background = false)
+    {
+        var gate = background ? backgroundInFlight : inFlight;
         // A burst waits here, under the caller's budget, rather than inside the SDK's per-request timeout: a store
         // that answers slowly under load must not turn into timeouts and retried requests that add to its load.
         // Readiness pings do not queue behind a burst (they ask whether DynamoDB answers, not how busy we are).
         if (queue)
         {
-            await inFlight.WaitAsync(ct);
+            await gate.WaitAsync(ct);
         }
 
         try
@@ -60,16 +67,16 @@ internal sealed class DynamoDbTable(IAmazonDynamoDB client, DynamoDbStorageOptio
         {
             if (queue)
             {
-                inFlight.Release();
+                gate.Release();
             }
         }
     }
 
     /// <summary>A consistent read of one item; null when it does not exist.</summary>
-    public async Task<Dictionary<string, AttributeValue>?> GetItemAsync(Dictionary<string, AttributeValue> key, CancellationToken ct)
+    public async Task<Dictionary<string, AttributeValue>?> GetItemAsync(Dictionary<string, AttributeValue> key, CancellationToken ct, bool background = false)
     {
         var request = new GetItemRequest { TableName = Name, Key = key, ConsistentRead = true };
-        var response = await CallAsync("GetItem", c => client.GetItemAsync(request, c), ct);
+        var response = await CallAsync("GetItem", c => client.GetItemAsync(request, c), ct, background: background);
         return Has(response.Item) ? response.Item : null;
     }
 
@@ -99,12 +106,12 @@ internal sealed class DynamoDbTable(IAmazonDynamoDB client, DynamoDbStorageOptio
         }
     }
 
-    /// <summary>Pages a query to its end, handing each page's items to <paramref name="take"/> until it says stop.</summary>
+    /// <summary>Pages a query to its end, handing each page's items to <paramref name="take"/> until it says stop (a background read).</summary>
     public async Task QueryPagesAsync(QueryRequest request, Func<List<Dictionary<string, AttributeValue>>, bool> take, CancellationToken ct)
     {
         do
         {
-            var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct);
+            var response = await CallAsync("Query", c => client.QueryAsync(request, c), ct, background: true);
             if (!take(response.Items ?? []))
             {
                 return;

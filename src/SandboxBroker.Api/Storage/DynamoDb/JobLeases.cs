@@ -57,11 +57,11 @@ internal sealed class JobLeases(DynamoDbTable table)
     }
 
     public async Task<JobState?> GetJobStateAsync(string job, CancellationToken ct) =>
-        await table.GetItemAsync(JobKey(job), ct) is { } item ? MapJob(item) : null;
+        await table.GetItemAsync(JobKey(job), ct, background: true) is { } item ? MapJob(item) : null;
 
     public async Task<IReadOnlyList<JobState>> ListJobStatesAsync(CancellationToken ct)
     {
-        var index = await table.GetItemAsync(JobIndexKey(), ct);
+        var index = await table.GetItemAsync(JobIndexKey(), ct, background: true);
         var names = index is not null && index.TryGetValue(JobNames, out var set) ? set.SS ?? [] : [];
         var states = new List<JobState>(names.Count);
         foreach (var chunk in names.Order(StringComparer.Ordinal).Chunk(100))
@@ -70,7 +70,7 @@ internal sealed class JobLeases(DynamoDbTable table)
             var request = new BatchGetItemRequest { RequestItems = new() { [table.Name] = keys } };
             while (request.RequestItems is { Count: > 0 })
             {
-                var response = await table.CallAsync("BatchGetItem", c => table.Client.BatchGetItemAsync(request, c), ct);
+                var response = await table.CallAsync("BatchGetItem", c => table.Client.BatchGetItemAsync(request, c), ct, background: true);
                 if (response.Responses?.TryGetValue(table.Name, out var items) == true)
                 {
                     states.AddRange(items.Select(MapJob));

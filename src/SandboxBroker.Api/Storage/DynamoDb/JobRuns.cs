@@ -40,7 +40,7 @@ internal sealed class JobRuns(DynamoDbTable table)
     }
 
     public async Task<JobRun?> GetAsync(string runId, CancellationToken ct) =>
-        JobRunIds.TryParseJob(runId, out var job) && await table.GetItemAsync(KeyOf(job, runId), ct) is { } item ? Map(item) : null;
+        JobRunIds.TryParseJob(runId, out var job) && await table.GetItemAsync(KeyOf(job, runId), ct, background: true) is { } item ? Map(item) : null;
 
     public async Task<IReadOnlyList<JobRun>> ListAsync(string job, int limit, CancellationToken ct)
     {

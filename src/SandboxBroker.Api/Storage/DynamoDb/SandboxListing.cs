@@ -170,7 +170,7 @@ internal sealed class SandboxListing(DynamoDbTable table)
         request.ExpressionAttributeValues = e.Values;
         do
         {
-            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
+            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct, background: true);
             foreach (var item in response.Items ?? [])
             {
                 if (FromItem(item) is { } sandbox && sandbox.Status == status)
@@ -240,7 +240,7 @@ internal sealed class SandboxListing(DynamoDbTable table)
         long total = 0;
         do
         {
-            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
+            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct, background: true);
             total += response.Count ?? 0;
             request.ExclusiveStartKey = Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null;
         }
@@ -254,11 +254,11 @@ internal sealed class SandboxListing(DynamoDbTable table)
     {
         if (read.Query is { } query)
         {
-            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(query, c), ct);
+            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(query, c), ct, background: true);
             return (response.Items ?? [], Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null);
         }
 
-        var page = await table.CallAsync("Scan", c => table.Client.ScanAsync(read.Scan!, c), ct);
+        var page = await table.CallAsync("Scan", c => table.Client.ScanAsync(read.Scan!, c), ct, background: true);
         return (page.Items ?? [], Has(page.LastEvaluatedKey) ? page.LastEvaluatedKey : null);
     }
 
