@@ -74,7 +74,7 @@ internal sealed class SandboxWrites(DynamoDbTable table)
         {
             [PartitionKey] = S(AccountPkPrefix + sandbox.ExternalId),
             [TableLayout.SortKey] = S(SandboxSk),
-            [SandboxId] = S(sandbox.SandboxId),
+            [AccountSandboxId] = S(sandbox.SandboxId),
             [CreatedAt] = N(now),
         };
         var absent = $"attribute_not_exists({e.Attr(PartitionKey)})";

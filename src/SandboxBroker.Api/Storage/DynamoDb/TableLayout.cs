@@ -78,6 +78,8 @@ internal static class TableLayout
     // Attributes of the other item kinds (they carry no status, so they are in no index).
     /// <summary>On IDEM# items: the sandbox this (requester, key) holds. Not sandbox_id, so scans by sandbox_id never see it.</summary>
     public const string IdempotencySandboxId = "idem_sandbox_id";
+    /// <summary>On ACCT# markers: the sandbox that holds the CSP account. Not sandbox_id, for the same reason.</summary>
+    public const string AccountSandboxId = "account_sandbox_id";
     public const string CounterValue = "counter_value";
     public const string JobName = "job";
     public const string LeaseOwner = "lease_owner";
