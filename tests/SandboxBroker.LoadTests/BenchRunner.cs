@@ -221,6 +221,14 @@ public static class BenchRunner
 
             var warm = await Burst.RunAsync(AllocateAnywhere, tag + "w", scale.Clients, scale.Warmup, scale.Warmup, limit, ct);
 
+            string? reservation = null;
+            if (settings.Reservation > 0)
+            {
+                registered.AddRange(await client.RegisterAsync("rsv-" + tag, settings.Reservation, ct));
+                reservation = await client.ReserveAsync("bench-reserved-lab", settings.Reservation, ct);
+                log($"{store} run {run}: reservation {reservation} holds {settings.Reservation} sandboxes for another lab");
+            }
+
             log($"{store} run {run}: /healthz ceiling");
             result.Ceiling = await HealthCeiling.RunAsync(client, scale.Clients, settings.CeilingDuration, ct);
             log($"{store} run {run}: burst");
@@ -245,6 +253,8 @@ public static class BenchRunner
 
             // The burst ended with 409s: the pool must really be empty then.
             result.AvailableAfterBurst = result.Burst.EndedByEmptyPool ? (await client.ListAsync("available", ct)).Count : 0;
+            result.ReservedHeldAfterBurst = reservation is null ? null : await client.ReservationHeldAsync(reservation, ct);
+            result.ReservedBeforeBurst = settings.Reservation;
 
             log($"{store} run {run}: mixed");
             var mixedPool = Mixed.PoolFor(scale.MixedRate, scale.MixedSeconds);
@@ -374,6 +384,11 @@ public sealed class StoreRun
 
     public int AvailableAfterBurst { get; set; }
 
+    /// <summary>With --reservation: sandboxes the other lab's reservation held before the burst, and after it.</summary>
+    public int ReservedBeforeBurst { get; set; }
+
+    public long? ReservedHeldAfterBurst { get; set; }
+
     public MixedOutcome? Mixed { get; set; }
 
     public VerifyOutcome? Verify { get; set; }
@@ -421,6 +436,11 @@ public sealed class StoreRun
         if (ServerErrors > 0)
         {
             yield return $"{ServerErrors} 5xx answer(s) (burst {Burst?.ServerErrors ?? 0}, mixed {Mixed?.ServerErrors ?? 0}, raw store {Raw?.Burst.ServerErrors ?? 0})";
+        }
+
+        if (ReservedHeldAfterBurst is { } held && held != ReservedBeforeBurst)
+        {
+            yield return $"the reservation for another lab held {ReservedBeforeBurst} sandboxes before the burst and {held} after it";
         }
 
         if (AvailableAfterBurst > 0)

@@ -47,6 +47,12 @@ public sealed record BenchSettings
     /// <summary>Tell each replica its share of the shards (false: the same settings for all, as before replica shares).</summary>
     public bool ReplicaShares { get; init; } = true;
 
+    /// <summary>
+    /// Issue 16: sandboxes held by an active reservation for another lab before the burst (0: none). They are registered
+    /// on top of the pool, so the burst empties the same general pool either way, and must all still be held after it.
+    /// </summary>
+    public int Reservation { get; init; }
+
     /// <summary>A hard bound on any one scenario: the load stops by itself even if the broker hangs.</summary>
     public TimeSpan ScenarioLimit { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -79,6 +85,8 @@ public sealed record BenchSettings
           --ddb-pool N --ddb-clients C --ddb-rate R --ddb-seconds T
           --ddb-replicas N            DynamoDB: N broker processes on one table, the burst spread over them (default 1)
           --no-replica-shares         with --ddb-replicas: do not give each its Storage:DynamoDb:ReplicaIndex
+          --reservation N             before the burst, an active reservation holds N extra sandboxes for another lab;
+                                      the burst must empty the general pool without touching them (issue 16)
           --ceiling-seconds T         /healthz ceiling duration
           --broker-dll PATH           published SandboxBroker.Api.dll (default: the one beside the harness)
           --out DIR                   output folder (default ./TestResults)
@@ -137,6 +145,9 @@ public sealed record BenchSettings
                 case "--no-replica-shares":
                     settings = settings with { ReplicaShares = false };
                     break;
+                case "--reservation":
+                    settings = settings with { Reservation = Int() };
+                    break;
                 case "--ceiling-seconds":
                     settings = settings with { CeilingDuration = TimeSpan.FromSeconds(Int()) };
                     break;
@@ -176,6 +187,11 @@ public sealed record BenchSettings
             {
                 throw new ArgumentException($"unknown store '{store}' (sqlite, dynamodb)");
             }
+        }
+
+        if (settings.Reservation is < 0 or > 10_000)
+        {
+            throw new ArgumentException("--reservation wants 0..10000");
         }
 
         if (settings.DynamoDbReplicas is < 1 or > 16)

@@ -181,6 +181,28 @@ public sealed class LoadClient : IDisposable
         return result;
     }
 
+    /// <summary>POST /v1/admin/reservations for an hour: the reservation id (all <paramref name="count"/> held, or it throws).</summary>
+    public async Task<string> ReserveAsync(string trackName, int count, CancellationToken ct)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["track_name"] = trackName,
+            ["count"] = count,
+            ["ends_at"] = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(),
+        });
+        using var response = await AdminAsync(HttpMethod.Post, "/v1/admin/reservations", () => new StringContent(body, Encoding.UTF8, "application/json"), ct);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        return json.RootElement.GetProperty("reservation_id").GetString()!;
+    }
+
+    /// <summary>How many sandboxes the reservation still holds (reserved, not yet allocated).</summary>
+    public async Task<long> ReservationHeldAsync(string reservationId, CancellationToken ct)
+    {
+        using var response = await AdminAsync(HttpMethod.Get, "/v1/admin/reservations/" + Uri.EscapeDataString(reservationId), null, ct);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        return json.RootElement.GetProperty("held").GetInt64();
+    }
+
     /// <summary>GET /v1/admin/invariants: the broker's own invariant pass (violations found).</summary>
     public async Task<int> InvariantViolationsAsync(CancellationToken ct)
     {

@@ -68,7 +68,7 @@ public sealed class BenchReport
             sb.Append("| ").Append(metric).Append(" | ").AppendJoin(" | ", stores.Select(cell)).Append(" | ").Append(target).AppendLine(" |");
         }
 
-        Row("burst: clients × pool", s => $"{s.Clients} × {N(s.Pool)}{(s.Replicas > 1 ? $" on {s.Replicas} broker processes" : "")}", "SQLite 64 clients; DynamoDB 200 × 200");
+        Row("burst: clients × pool", s => $"{s.Clients} × {N(s.Pool)}{(s.Replicas > 1 ? $" on {s.Replicas} broker processes" : "")}{(s.Reserved > 0 ? $", {N(s.Reserved)} more reserved for another lab (all still held after the burst unless a breach says so)" : "")}", "SQLite 64 clients; DynamoDB 200 × 200");
         Row("**broker allocations/s** (min–max)", s => $"**{N(s.BrokerAllocationsPerSecond)}** ({N(s.BrokerAllocationsMin)}–{N(s.BrokerAllocationsMax)}){Mark(s.MeetsThroughput)}", "SQLite ≥ 4,000");
         Row("burst latency p50 / p95 / p99 ms", s => $"{s.BurstP50:0.0} / {s.BurstP95:0.0} / {s.BurstP99:0.0}{Mark(s.MeetsBurstLatency)}", "SQLite p99 < 50");
         Row("raw-store claims/s (in-process, same burst)", s => N(s.RawClaimsPerSecond));
@@ -128,6 +128,9 @@ public sealed record StoreSummary
     public int Clients { get; init; }
 
     public int Replicas { get; init; } = 1;
+
+    /// <summary>Sandboxes an active reservation held for another lab during the burst (--reservation), 0 without.</summary>
+    public int Reserved { get; init; }
 
     public double BrokerAllocationsPerSecond { get; init; }
 
@@ -220,6 +223,7 @@ public sealed record StoreSummary
             Pool = runs.Count > 0 ? runs[0].Pool : 0,
             Clients = runs.Count > 0 ? runs[0].Clients : 0,
             Replicas = runs.Count > 0 ? runs[0].Replicas : 1,
+            Reserved = runs.Count > 0 ? runs[0].ReservedBeforeBurst : 0,
             BrokerAllocationsPerSecond = Median(r => r.Burst!.AllocationsPerSecond),
             BrokerAllocationsMin = ok.Count == 0 ? 0 : ok.Min(r => r.Burst!.AllocationsPerSecond),
             BrokerAllocationsMax = ok.Count == 0 ? 0 : ok.Max(r => r.Burst!.AllocationsPerSecond),
