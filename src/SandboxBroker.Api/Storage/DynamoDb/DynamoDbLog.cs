@@ -26,4 +26,8 @@ internal static partial class DynamoDbLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Gave {Count} available sandbox(es) in the original layout an avail_shard ({Reason})")]
     public static partial void Backfilled(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "CSP account {ExternalId} is held by sandbox {Holder} and also stored as sandbox {SandboxId} (a record from before account markers): retire one of them")]
+    public static partial void AccountHeldTwice(ILogger logger, string externalId, string holder, string sandboxId);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using SandboxBroker.Api.Sandboxes;
@@ -12,6 +13,9 @@ namespace SandboxBroker.Api.Storage.DynamoDb;
 /// </summary>
 internal sealed class SandboxWrites(DynamoDbTable table)
 {
+    /// <summary>CSP accounts whose ACCT# marker this process has found or written (one attempt per account and process).</summary>
+    private readonly ConcurrentDictionary<string, bool> markedAccounts = new(StringComparer.Ordinal);
+
     public async Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct)
     {
         var sandboxEvent = SandboxEvent.Of(change);
@@ -37,6 +41,7 @@ internal sealed class SandboxWrites(DynamoDbTable table)
         try
         {
             await table.CallAsync("UpdateItem", c => table.Client.UpdateItemAsync(request, c), ct);
+            await EnsureAccountMarkerAsync(sandbox, now, ct);
             return UpsertOutcome.Refreshed;
         }
         catch (ConditionalCheckFailedException ex) when (Has(ex.Item) && Str(ex.Item, Status) == SandboxStatusNames.Stale)
@@ -48,10 +53,12 @@ internal sealed class SandboxWrites(DynamoDbTable table)
                 var room = full is null ? HistoryAttribute.Append(e, revival) : HistoryAttribute.Replace(e, full, revival);
                 return (e, $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Stale)} AND {room}");
             }, ct);
+            await EnsureAccountMarkerAsync(sandbox, now, ct);
             return revived is not null ? UpsertOutcome.Revived : UpsertOutcome.Untouched;
         }
         catch (ConditionalCheckFailedException ex) when (Has(ex.Item))
         {
+            await EnsureAccountMarkerAsync(sandbox, now, ct);
             return UpsertOutcome.Untouched; // allocated, pending, failed or a tombstone: never made available again
         }
         catch (ConditionalCheckFailedException)
@@ -70,13 +77,7 @@ internal sealed class SandboxWrites(DynamoDbTable table)
         var e = new Expr();
         var item = NewAvailable(sandbox, now);
         item[History] = HistoryAttribute.First(SandboxEvent.Created(cause, now));
-        var marker = new Dictionary<string, AttributeValue>
-        {
-            [PartitionKey] = S(AccountPkPrefix + sandbox.ExternalId),
-            [TableLayout.SortKey] = S(SandboxSk),
-            [AccountSandboxId] = S(sandbox.SandboxId),
-            [CreatedAt] = N(now),
-        };
+        var marker = AccountMarker(sandbox, now);
         var absent = $"attribute_not_exists({e.Attr(PartitionKey)})";
         var request = new TransactWriteItemsRequest
         {
@@ -95,6 +96,51 @@ internal sealed class SandboxWrites(DynamoDbTable table)
         {
             return false;
         }
+    }
+
+    private static Dictionary<string, AttributeValue> AccountMarker(UpstreamSandbox sandbox, long now) => new()
+    {
+        [PartitionKey] = S(AccountPkPrefix + sandbox.ExternalId),
+        [TableLayout.SortKey] = S(SandboxSk),
+        [AccountSandboxId] = S(sandbox.SandboxId),
+        [CreatedAt] = N(now),
+    };
+
+    /// <summary>
+    /// Records registered before account markers existed have none, so their account was not protected from a second
+    /// registration under another id. Sync's refresh writes the missing marker (once per account and process; a
+    /// conditional put, so a marker in place is never changed) and reports an account already held by another record.
+    /// </summary>
+    private async Task EnsureAccountMarkerAsync(UpstreamSandbox sandbox, long now, CancellationToken ct)
+    {
+        if (sandbox.ExternalId.Length == 0 || markedAccounts.ContainsKey(sandbox.ExternalId))
+        {
+            return;
+        }
+
+        var e = new Expr();
+        var request = new PutItemRequest
+        {
+            TableName = table.Name,
+            Item = AccountMarker(sandbox, now),
+            ConditionExpression = $"attribute_not_exists({e.Attr(PartitionKey)})",
+            ExpressionAttributeNames = e.Names,
+            ReturnValuesOnConditionCheckFailure = ReturnValuesOnConditionCheckFailure.ALL_OLD,
+        };
+        try
+        {
+            await table.CallAsync("PutItem", c => table.Client.PutItemAsync(request, c), ct, background: true);
+        }
+        catch (ConditionalCheckFailedException ex) when (Has(ex.Item) && Str(ex.Item, AccountSandboxId) is { } holder && holder != sandbox.SandboxId)
+        {
+            DynamoDbLog.AccountHeldTwice(table.Logger, sandbox.ExternalId, holder, sandbox.SandboxId);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // already marked for this sandbox
+        }
+
+        markedAccounts.TryAdd(sandbox.ExternalId, true);
     }
 
     public async Task<bool> PurgeTombstoneAsync(string sandboxId, CancellationToken ct)

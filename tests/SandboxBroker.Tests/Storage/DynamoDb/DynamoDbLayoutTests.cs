@@ -70,6 +70,26 @@ public sealed class DynamoDbLayoutTests(DynamoDbLocalFixture dynamo)
     }
 
     [Fact]
+    public async Task Sync_gives_a_record_from_before_account_markers_its_marker_so_its_account_is_never_stored_twice()
+    {
+        var options = dynamo.Options();
+        var store = await dynamo.CreateStoreAsync(options.TableName);
+        var original = OriginalItem("legacy-3", "old-3"); // written before ACCT# markers existed: none for its account
+        await dynamo.Client.PutItemAsync(options.TableName, original);
+        var account = original["external_id"].S;
+        var marker = new Dictionary<string, AttributeValue> { ["PK"] = new() { S = TableLayout.AccountPkPrefix + account }, ["SK"] = new() { S = "META" } };
+        Assert.False((await dynamo.Client.GetItemAsync(options.TableName, marker)).IsItemSet);
+
+        Assert.Equal(UpsertOutcome.Refreshed, await store.UpsertFromUpstreamAsync(new UpstreamSandbox("legacy-3", "old-3", account, Now, null), Now, TestCause.Setup, default));
+
+        var written = (await dynamo.Client.GetItemAsync(options.TableName, marker)).Item;
+        Assert.Equal("legacy-3", written[TableLayout.AccountSandboxId].S);
+        Assert.False(written.ContainsKey("sandbox_id")); // a scan by sandbox_id finds only the sandbox
+        Assert.False(await store.RegisterAsync(new UpstreamSandbox("new-3", "other-3", account, Now, null), Now, TestCause.Setup, default));
+        Assert.Null(await store.GetAsync("new-3", default));
+    }
+
+    [Fact]
     public async Task Start_up_gives_original_layout_items_a_shard_so_the_available_index_sees_them()
     {
         var options = dynamo.Options();
