@@ -26,6 +26,15 @@ if ! command -v promtool >/dev/null 2>&1; then
   if command -v pkill >/dev/null 2>&1; then $sudo_cmd pkill -x prometheus || true; fi
 fi
 
+# The AWS CLI v2 (Debian's awscli) validates the runbook's AWS commands against a local stand-in endpoint
+# (tests/SandboxBroker.DeployTests/RunbookCommandTests.cs); `aws logs tail` exists only in v2.
+if ! { command -v aws >/dev/null 2>&1 && aws --version 2>&1 | grep -q '^aws-cli/2'; } && ! /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2'; then
+  echo "installing the AWS CLI v2 (apt-get install awscli): it is missing"
+  sudo_cmd=""; if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends awscli >/dev/null \
+    || { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends awscli >/dev/null; }
+fi
+
 # The console's browser tests (tests/SandboxBroker.ConsoleTests) drive Debian's chromium with playwright-core.
 if ! command -v chromium >/dev/null 2>&1; then
   echo "installing chromium for the console's browser tests (apt-get install -y chromium)"

@@ -168,7 +168,7 @@ public sealed partial class ObservabilityContractTests(BrokerApp app, ITestOutpu
         }
 
         var model = await TerraformModel.Instance;
-        Assert.Equal("${var.runbook_runbookBaseurl}", model.Local("runbooks")!.GetValue<string>());
+        Assert.Equal("${var.runbook_base_url}", model.Local("runbooks")!.GetValue<string>());
         foreach (var (key, alarm) in model.ResourcesOfType("aws_cloudwatch_metric_alarm"))
         {
             var description = alarm["alarm_description"]?.GetValue<string>() ?? "";
@@ -187,7 +187,7 @@ public sealed partial class ObservabilityContractTests(BrokerApp app, ITestOutpu
     {
         // One base, one default: Prometheus's external label, every rule's fallback, Terraform's variable.
         var model = await TerraformModel.Instance;
-        var runbookBase = model.Resolve(model.Variables["runbook_runbookBaseurl"]["default"]);
+        var runbookBase = model.Resolve(model.Variables["runbook_base_url"]["default"]);
         Assert.NotNull(runbookBase);
         Assert.True(Uri.TryCreate(runbookBase, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps, $"{runbookBase} is not an absolute https URL");
         Assert.EndsWith("/" + Runbooks.File, runbookBase, StringComparison.Ordinal);
