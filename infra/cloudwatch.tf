@@ -25,13 +25,13 @@ resource "aws_sns_topic_subscription" "alarm_email" {
 
 locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
-  runbooks      = "docs/runbooks.md"
+  runbooks      = var.runbook_base_url
 }
 
 # --- Edge: ALB metrics -------------------------------------------------------------------------------------------
 resource "aws_cloudwatch_metric_alarm" "http_5xx_rate" {
   alarm_name          = "${local.name}-5xx-rate"
-  alarm_description   = "More than ${var.error_rate_threshold_percent}% of requests end in a 5xx (target or ALB). See ${local.runbooks}."
+  alarm_description   = "More than ${var.error_rate_threshold_percent}% of requests end in a 5xx (target or ALB). Runbook: ${local.runbooks}#elevated-errors-or-latency."
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.error_rate_threshold_percent
   evaluation_periods  = 5
@@ -83,7 +83,7 @@ resource "aws_cloudwatch_metric_alarm" "http_5xx_rate" {
 
 resource "aws_cloudwatch_metric_alarm" "p99_latency" {
   alarm_name          = "${local.name}-p99-latency"
-  alarm_description   = "Target p99 response time above ${var.p99_latency_threshold_seconds} s for 5 minutes. See ${local.runbooks}."
+  alarm_description   = "Target p99 response time above ${var.p99_latency_threshold_seconds} s for 5 minutes. Runbook: ${local.runbooks}#elevated-errors-or-latency."
   namespace           = "AWS/ApplicationELB"
   metric_name         = "TargetResponseTime"
   dimensions          = { LoadBalancer = aws_lb.main.arn_suffix, TargetGroup = aws_lb_target_group.app.arn_suffix }
@@ -100,7 +100,7 @@ resource "aws_cloudwatch_metric_alarm" "p99_latency" {
 
 resource "aws_cloudwatch_metric_alarm" "unhealthy_targets" {
   alarm_name          = "${local.name}-unhealthy-targets"
-  alarm_description   = "A broker task fails its /healthz check on the ALB. See ${local.runbooks}."
+  alarm_description   = "A broker task fails its /healthz check on the ALB. Runbook: ${local.runbooks}#elevated-errors-or-latency."
   namespace           = "AWS/ApplicationELB"
   metric_name         = "UnHealthyHostCount"
   dimensions          = { LoadBalancer = aws_lb.main.arn_suffix, TargetGroup = aws_lb_target_group.app.arn_suffix }

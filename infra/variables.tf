@@ -375,6 +375,17 @@ variable "job_max_age_seconds" {
   }
 }
 
+variable "runbook_base_url" {
+  description = "Absolute URL of docs/runbooks.md; alarm descriptions link to <url>#<section>. Same default as deploy/prometheus/prometheus.yml's runbook_base."
+  type        = string
+  default     = "https://github.com/your-org/sandbox-broker/blob/main/docs/runbooks.md"
+
+  validation {
+    condition     = can(regex("^https?://[^#\\s]+$", var.runbook_base_url))
+    error_message = "runbook_base_url must be an absolute http(s) URL without a #fragment."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------------------------
 # Release pipeline (GitHub Actions OIDC)
 # ---------------------------------------------------------------------------------------------------------------

@@ -161,24 +161,53 @@ public sealed partial class ObservabilityContractTests(BrokerApp app, ITestOutpu
         {
             var url = rule.Map("annotations").Text("runbook_url");
             Assert.True(url is not null, $"{rule.Text("alert")} has no runbook_url");
-            Assert.StartsWith(Runbooks.File + "#", url, StringComparison.Ordinal);
-            links.Add((rule.Text("alert")!, url[(url.IndexOf('#', StringComparison.Ordinal) + 1)..]));
+            var link = Runbooks.PrometheusLink().Match(url);
+            Assert.True(link.Success, $"{rule.Text("alert")}: runbook_url {url} is not {{{{ or $externalLabels.runbook_base \"<default>\" }}}}#<section>");
+            links.Add((rule.Text("alert")!, link.Groups["anchor"].Value));
             Assert.Contains(rule.Map("labels").Text("severity"), new[] { "page", "warning" });
         }
 
         var model = await TerraformModel.Instance;
-        Assert.Equal(Runbooks.File, model.Resolve(model.Local("runbooks")));
+        Assert.Equal("${var.runbook_base_url}", model.Local("runbooks")!.GetValue<string>());
         foreach (var (key, alarm) in model.ResourcesOfType("aws_cloudwatch_metric_alarm"))
         {
-            foreach (Match m in RunbookAnchor().Matches(alarm["alarm_description"]?.GetValue<string>() ?? ""))
-            {
-                links.Add((key, m.Groups[1].Value));
-            }
+            var description = alarm["alarm_description"]?.GetValue<string>() ?? "";
+            var found = RunbookAnchor().Matches(description);
+            Assert.True(found.Count > 0, $"{key}: the alarm description links no runbook section");
+            links.AddRange(found.Select(m => (key, m.Groups[1].Value)));
         }
 
         Assert.True(links.Count > 0);
         var broken = links.Where(l => !anchors.Contains(l.Anchor)).Select(l => $"{l.Where} -> #{l.Anchor}").ToList();
         Assert.True(broken.Count == 0, "links to missing runbook sections: " + string.Join(", ", broken));
+    }
+
+    [Fact]
+    public async Task Runbook_links_are_absolute_urls_from_one_configurable_base()
+    {
+        // One base, one default: Prometheus's external label, every rule's fallback, Terraform's variable.
+        var model = await TerraformModel.Instance;
+        var runbookBase = model.Resolve(model.Variables["runbook_base_url"]["default"]);
+        Assert.NotNull(runbookBase);
+        Assert.True(Uri.TryCreate(runbookBase, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps, $"{runbookBase} is not an absolute https URL");
+        Assert.EndsWith("/" + Runbooks.File, runbookBase, StringComparison.Ordinal);
+
+        var prometheus = Yaml.Load("deploy", "prometheus", "prometheus.yml").Map("global").Map("external_labels").Text("runbook_base");
+        Assert.Equal(runbookBase, prometheus);
+        var fallbacks = Yaml.Load("deploy", "prometheus", "alerts.yml").List("groups").Cast<Dictionary<object, object?>>()
+            .SelectMany(g => g.List("rules").Cast<Dictionary<object, object?>>())
+            .Select(r => Runbooks.PrometheusLink().Match(r.Map("annotations").Text("runbook_url") ?? "").Groups["default"].Value).ToList();
+        Assert.NotEmpty(fallbacks);
+        Assert.All(fallbacks, f => Assert.Equal(runbookBase, f));
+        var tests = Yaml.Load("deploy", "prometheus", "alerts.test.yml");
+
+        // The promtool tests expect the rendered, absolute link, so a template that stops rendering fails them.
+        var expected = tests.List("tests").Cast<Dictionary<object, object?>>()
+            .SelectMany(t => t.List("alert_rule_test").Cast<Dictionary<object, object?>>())
+            .SelectMany(a => a.List("exp_alerts").Cast<Dictionary<object, object?>>())
+            .Select(e => e.MapOrNull("exp_annotations")?.Text("runbook_url")).OfType<string>().ToList();
+        Assert.NotEmpty(expected);
+        Assert.All(expected, url => Assert.StartsWith(runbookBase + "#", url, StringComparison.Ordinal));
     }
 
     private async Task<Dictionary<string, List<IReadOnlyDictionary<string, string>>>> ScrapeAsync()

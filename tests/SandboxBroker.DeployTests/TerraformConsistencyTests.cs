@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace SandboxBroker.DeployTests;
 
 /// <summary>
-/// infra/ (parsed with @cdktf/hcl2json) against the code: the table and its indexes, the configuration and secret
+/// infra/ (parsed with @cdktn/hcl2json) against the code: the table and its indexes, the configuration and secret
 /// names of the task, port and health path, the task role's DynamoDB actions, and every reference resolving.
 /// Expected values come from the code (TableLayout, TableDefinition, the options classes), never from copies here.
 /// </summary>

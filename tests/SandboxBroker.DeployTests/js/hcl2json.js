@@ -1,10 +1,10 @@
-// Parses every .tf and .tfvars file under a directory with @cdktf/hcl2json (offline, WebAssembly) and prints
+// Parses every .tf and .tfvars file under a directory with @cdktn/hcl2json (offline, WebAssembly) and prints
 // one JSON object: { "<path relative to the directory>": <parsed file>, ... }. Exit 2 on a parse error.
 // Usage: NODE_PATH=tools/node_modules node hcl2json.js <dir>
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { parse } = require("@cdktf/hcl2json");
+const { parse } = require("@cdktn/hcl2json");
 
 function walk(dir, out) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
