@@ -35,7 +35,8 @@ public sealed class OtlpReceiver : IDisposable
 
     public Uri BaseAddress { get; }
 
-    public IReadOnlyList<ReceivedSpan> Spans => [.. spans];
+    /// <summary>Each span once: an exporter that retries a send it thinks failed sends the same spans again.</summary>
+    public IReadOnlyList<ReceivedSpan> Spans => [.. spans.DistinctBy(s => s.SpanId)];
 
     public int Requests { get; private set; }
 
