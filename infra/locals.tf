@@ -29,6 +29,7 @@ locals {
     Jobs__Cleanup__BatchDelay    = var.cleanup_batch_delay
     NiosXaas__Enabled            = var.niosxaas_enabled
     NiosXaas__ShadowMode         = var.niosxaas_shadow_mode
+    Telemetry__OtlpEndpoint      = "http://localhost:4317" # traces to the ADOT sidecar (otel-collector.yaml), which sends them to X-Ray
   }
 
   # Secrets Manager values injected by ECS as environment variables (the process never calls Secrets Manager).

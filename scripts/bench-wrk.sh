@@ -9,13 +9,15 @@
 #   scripts/bench-wrk.sh                          # pool 100,000, 2 threads, 64 connections, 7 s measured
 #   scripts/bench-wrk.sh --pool 400000
 #   scripts/bench-wrk.sh --broker DIR             # a broker already published in DIR (no publish; A/B runs)
+#   scripts/bench-wrk.sh --log-reader per-line    # stdout read one line at a time (read, write, flush), as the
+#                                                 # LoadTests harness's --log-reader does; default cat
 #   scripts/bench-wrk.sh --memory 200000          # RSS mode: pool of N, allocate it all with distinct requesters,
 #                                                 # print the broker's VmRSS every chunk and after 15 s idle
 # Exit code 1 when the broker did not start or registration failed, never because of a timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pool=100000 duration=7 warmup=3 threads=2 connections=64 broker_dir="" memory=0 chunk=10 idle=15
+pool=100000 duration=7 warmup=3 threads=2 connections=64 broker_dir="" memory=0 chunk=10 idle=15 log_reader=cat
 while [ $# -gt 0 ]; do
   case "$1" in
     --pool) pool="$2"; shift 2 ;;
@@ -25,7 +27,8 @@ while [ $# -gt 0 ]; do
     --connections) connections="$2"; shift 2 ;;
     --broker) broker_dir="$2"; shift 2 ;;
     --memory) memory="$2"; pool="$2"; shift 2 ;;
-    --help|-h) sed -n '2,14p' "$0"; exit 0 ;;
+    --log-reader) log_reader="$2"; shift 2 ;;
+    --help|-h) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -68,6 +71,16 @@ cleanup() { stop_broker; wait 2>/dev/null || true; rm -rf "$scratch"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+read_log() {
+  if [ "$log_reader" = per-line ]; then
+    python3 -u -c 'import sys
+for line in sys.stdin:
+    sys.stdout.write(line); sys.stdout.flush()'
+  else
+    cat
+  fi
+}
+
 # The broker as the harness starts it (tests/SandboxBroker.LoadTests BenchRunner): Production, rate limiting on but
 # the per-token ceiling and the allocation quota lifted (one token speaks for every simulated participant).
 env -i PATH="$PATH" HOME="$HOME" ${DOTNET_ROOT:+DOTNET_ROOT="$DOTNET_ROOT"} DOTNET_NOLOGO=1 \
@@ -78,7 +91,7 @@ env -i PATH="$PATH" HOME="$HOME" ${DOTNET_ROOT:+DOTNET_ROOT="$DOTNET_ROOT"} DOTN
   Storage__Provider=Sqlite Storage__Sqlite__Path="$scratch/broker.db" \
   RateLimiting__PermitsPerSecond=1000 RateLimiting__Burst=10000 RateLimiting__PerTokenPermitsPerSecond=1000000 \
   ${BENCH_WRK_BROKER_ENV:-} \
-  dotnet "$broker_dll" --urls "$base" > >(cat > "$log") 2>&1 &
+  dotnet "$broker_dll" --urls "$base" > >(read_log > "$log") 2>&1 &
 broker_pid=$!
 
 for _ in $(seq 1 300); do

@@ -23,6 +23,7 @@ try
     var basePath = builder.Configuration.BasePath();
 
     builder.AddBrokerLogging();                            // Serilog JSON lines on stdout
+    builder.AddBrokerTracing();                            // OpenTelemetry traces over OTLP, when Telemetry:OtlpEndpoint is set
     builder.AddBrokerOptions();                            // typed options, validated at start
     var store = builder.AddStorage();                      // SQLite (embedded) or DynamoDB
     builder.AddCsp(store.IsEmbedded);                      // Simulated or Live CSP (Simulated by default on the embedded store)

@@ -35,7 +35,7 @@ internal static class LoggingExtensions
             .ReadFrom.Configuration(builder.Configuration)  // the "Serilog" section, when present
             .Enrich.FromLogContext()
             .ReadFrom.Services(services)                   // sinks and enrichers registered in DI (tests add a capturing sink)
-            .WriteTo.Sink(new BufferedStdoutSink(new JsonLogFormatter())), preserveStaticLogger: true);
+            .WriteTo.Sink(new BufferedStdoutSink(BrokerLogFormat.Create())), preserveStaticLogger: true);
         return builder;
     }
 

@@ -37,9 +37,10 @@ internal static class StorageExtensions
             builder.Services.AddKeyedSingleton<ISandboxStore>(ChosenStore, (sp, _) => sp.GetRequiredService<SqliteSandboxStore>());
         }
 
-        // Everyone else sees the chosen store through the transition log.
+        // Everyone else sees the chosen store through the transition log (and one span per call when traces are exported).
         builder.Services.AddSingleton<ISandboxStore>(sp => new TransitionLoggingStore(
-            sp.GetRequiredKeyedService<ISandboxStore>(ChosenStore), sp.GetRequiredService<ILogger<TransitionLoggingStore>>()));
+            Observability.TracingExtensions.Traced(sp, sp.GetRequiredKeyedService<ISandboxStore>(ChosenStore)),
+            sp.GetRequiredService<ILogger<TransitionLoggingStore>>()));
 
         builder.Services.AddSingleton<ISandboxRecords>(sp => sp.GetRequiredService<ISandboxStore>());
         builder.Services.AddHostedService<StoreInitializer>();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
 using SandboxBroker.Api.Csp;
@@ -171,6 +172,9 @@ public sealed class LiveCspProviderTests
 
         Assert.Contains(events.GetMeasurementSnapshot(), m =>
             Equals(m.Tags["pipeline.name"], CspCircuit.PipelineName) && Equals(m.Tags["event.name"], "OnCircuitOpened"));
+        // ... and its log event (category "Polly", which the broker logs from Warning up).
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Category == "Polly" && r.Level >= LogLevel.Warning
+            && r.Message.Contains("OnCircuitOpened", StringComparison.Ordinal) && r.Message.Contains(CspCircuit.PipelineName, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -8,12 +8,12 @@ namespace SandboxBroker.Tests.Observability;
 
 /// <summary>
 /// A Serilog sink registered in the host's services (the broker reads sinks from DI), writing each event with the
-/// broker's own <see cref="JsonLogFormatter"/>: the text is exactly what the console sink writes to stdout.
+/// broker's own <see cref="BrokerLogFormat"/>: the text is exactly what the console sink writes to stdout.
 /// </summary>
 public sealed class CapturingLogSink : ILogEventSink
 {
     private readonly ConcurrentQueue<string> output = new();
-    private readonly JsonLogFormatter formatter = new();
+    private readonly Serilog.Formatting.ITextFormatter formatter = BrokerLogFormat.Create();
 
     public void Emit(LogEvent logEvent)
     {

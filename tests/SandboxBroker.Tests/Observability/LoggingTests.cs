@@ -133,7 +133,7 @@ public sealed class LoggingTests : IAsyncLifetime
                 new LogEventProperty("RequestId", new ScalarValue("0HN:00000001")),
             ]);
         using var writer = new StringWriter();
-        new JsonLogFormatter().Format(logEvent, writer);
+        BrokerLogFormat.Create().Format(logEvent, writer);
         var text = writer.ToString();
 
         Assert.EndsWith("\n", text, StringComparison.Ordinal);
