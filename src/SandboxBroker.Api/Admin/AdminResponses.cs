@@ -61,11 +61,12 @@ public sealed record AdminSandboxResponse(
 public sealed record SandboxListResponse(IReadOnlyList<AdminSandboxResponse> Sandboxes, int Count, string? Cursor);
 
 /// <summary>
-/// Exact counts per state; <c>total</c> leaves tombstones out, <c>deleted</c> counts them, <c>unverified_deletions</c>
+/// Exact counts per state; <c>total</c> leaves tombstones out, <c>deleted</c> counts them where that is cheap (SQLite;
+/// null on DynamoDB, where it would read every tombstone: list them with status=deleted), <c>unverified_deletions</c>
 /// counts the tombstones no sync has yet confirmed gone upstream.
 /// </summary>
 public sealed record PoolStatsResponse(
-    long Total, long Available, long Allocated, long PendingDeletion, long Stale, long DeletionFailed, long Deleted,
+    long Total, long Available, long Allocated, long PendingDeletion, long Stale, long DeletionFailed, long? Deleted,
     long UnverifiedDeletions, long Reserved)
 {
     public static PoolStatsResponse From(PoolCounts c) =>

@@ -78,9 +78,12 @@ public sealed record PoolCounts(
     long PendingDeletion,
     long DeletionFailed,
     long Stale,
-    long Deleted,
+    long? Deleted,
     long Reserved = 0)
 {
+    // Deleted: null when the store does not count tombstones (DynamoDB: a count reads every tombstone; list them with
+    // status=deleted instead). SPEC 4: stats leave tombstones out.
+
     /// <summary>Tombstones whose account no sync has yet confirmed gone upstream (SPEC 12; counted among Deleted).</summary>
     public long UnverifiedDeletions { get; init; }
 
@@ -94,7 +97,7 @@ public sealed record PoolCounts(
         SandboxStatus.PendingDeletion => PendingDeletion,
         SandboxStatus.DeletionFailed => DeletionFailed,
         SandboxStatus.Stale => Stale,
-        SandboxStatus.Deleted => Deleted,
+        SandboxStatus.Deleted => Deleted ?? 0,
         SandboxStatus.Reserved => Reserved,
         _ => 0,
     };

@@ -51,11 +51,44 @@ public static class GaugeCost
         await store.CountAllocatedSinceAsync(null, now - 900, ct);
         var rateUnits = counter.ReadUnits;
         var perRefresh = countUnits + rateUnits;
-        var perMinute = perRefresh * 30 * replicas;
+
+        // One minute of refreshes as the brokers make them: every 2 s (Metrics:PoolRefreshInterval) each replica asks
+        // the shared item; the one that finds it stale takes the period's lease and counts (PoolGaugeRefresher). A fake
+        // clock steps the 30 periods; every read and write is counted.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(now));
+        var stores = Enumerable.Range(0, replicas).Select(_ => new DynamoDbSandboxStore(client, options, NullLogger<DynamoDbSandboxStore>.Instance)).ToList();
+        var shares = stores.Select(s => s.CreatePeriodicShare(clock)).ToList();
+        var period = TimeSpan.FromSeconds(2);
+        counter.Reset();
+        var counted = 0;
+        for (var tick = 0; tick < 30; tick++)
+        {
+            foreach (var (share, replica) in shares.Select((s, i) => (s, i)))
+            {
+                await share.GetOrComputeAsync("pool-gauges", period, async c =>
+                {
+                    Interlocked.Increment(ref counted);
+                    var n = await stores[replica].CountAsync(null, c);
+                    await stores[replica].CountAllocatedSinceAsync(null, now - 900, c);
+                    return n.Available.ToString(CultureInfo.InvariantCulture);
+                }, ct);
+            }
+
+            clock.Advance(period);
+        }
+
+        var minuteUnits = counter.ReadUnits;
+        var minuteSummary = counter.Summary();
+        foreach (var s in stores)
+        {
+            s.Dispose();
+        }
+
         return string.Create(CultureInfo.InvariantCulture,
             $"gauge refresh at {live:N0} live + {tombstones:N0} tombstones: counts {counts.Available:N0} available, {counts.Allocated:N0} allocated, " +
-            $"{counts.Deleted:N0} deleted; pool counts {countUnits:N1} RCU ({itemsRead:N0} items evaluated; {countCalls}), allocation rate {rateUnits:N1} RCU; " +
-            $"{perRefresh:N1} RCU per refresh, {perMinute:N0} RCU per minute at one refresh every 2 s on each of {replicas} replica(s)");
+            $"{counts.UnverifiedDeletions:N0} unverified, deleted {(counts.Deleted is { } d ? d.ToString("N0", CultureInfo.InvariantCulture) : "not counted")}; " +
+            $"pool counts {countUnits:N1} RCU ({itemsRead:N0} items evaluated; {countCalls}), allocation rate {rateUnits:N1} RCU; {perRefresh:N1} RCU per refresh. " +
+            $"One minute, {replicas} replica(s) refreshing every 2 s: {counted} refreshes counted, {minuteUnits:N1} RCU ({minuteSummary})");
     }
 
     private static Dictionary<string, AttributeValue> ItemOf(int n, string status, long now)

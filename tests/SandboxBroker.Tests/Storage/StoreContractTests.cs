@@ -13,6 +13,9 @@ public abstract partial class StoreContractTests
 
     protected abstract Task<ISandboxStore> CreateStoreAsync();
 
+    /// <summary>Whether counts include tombstones (deleted); DynamoDB leaves them uncounted (null), as reading them costs per tombstone.</summary>
+    protected virtual bool CountsTombstones => true;
+
     protected static UpstreamSandbox Upstream(string id, string? name = null) =>
         new(id, name ?? $"sbx-{id}", $"identity/accounts/00000000-0000-4000-8000-{id.PadLeft(12, '0')[^12..]}", Now - 100, $"SFDC-{id}");
 

@@ -16,6 +16,8 @@ internal static class DynamoDbRegistration
             sp.GetRequiredService<IAmazonDynamoDB>(),
             sp.GetRequiredService<IOptions<StorageOptions>>().Value.DynamoDb,
             sp.GetRequiredService<ILogger<DynamoDbSandboxStore>>()));
+        // The pool gauges are computed by one replica per period and read by the others (PoolGaugeRefresher).
+        services.AddSingleton(sp => sp.GetRequiredService<DynamoDbSandboxStore>().CreatePeriodicShare(sp.GetRequiredService<TimeProvider>()));
         services.AddKeyedSingleton<ISandboxStore>(StorageExtensions.ChosenStore, (sp, _) => sp.GetRequiredService<DynamoDbSandboxStore>());
     }
 }

@@ -46,11 +46,19 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
 
     public void Dispose() => table.Dispose();
 
+    /// <summary>Values one replica computes per period for all that share this table (the pool gauges).</summary>
+    public IPeriodicShare CreatePeriodicShare(TimeProvider time) => new PeriodicShares(table, time);
+
     public async Task InitializeAsync(CancellationToken ct)
     {
         if (!await bootstrap.EnsureAsync(ct))
         {
             windows.UseStatusIndexOnly();
+            listing.UseStatusIndexOnly();
+        }
+        else
+        {
+            await new UnverifiedMarks(table).BackfillOnceAsync(ct);
         }
 
         await windows.BackfillShardsAsync("start-up", int.MaxValue, ct);

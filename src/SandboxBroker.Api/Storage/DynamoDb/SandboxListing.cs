@@ -17,6 +17,7 @@ internal sealed class SandboxListing(DynamoDbTable table)
     private static readonly string[] TableKeys = [PartitionKey, TableLayout.SortKey];
     private static readonly string[] StatusIndexKeys = [PartitionKey, TableLayout.SortKey, Status, AllocatedAt];
     private static readonly string[] TrackIndexKeys = [PartitionKey, TableLayout.SortKey, AllocatedToTrack, AllocatedAt];
+    private bool availableIndexMissing;
 
     public async Task<SandboxPage> ListAsync(SandboxQuery query, CancellationToken ct)
     {
@@ -184,17 +185,58 @@ internal sealed class SandboxListing(DynamoDbTable table)
         while (request.ExclusiveStartKey is not null);
     }
 
-    /// <summary>One COUNT query per state on StatusIndex, all at once: reads index entries, never the whole table.</summary>
+    /// <summary>
+    /// One COUNT query per live state on StatusIndex, and one on AvailableIndex's U# partition for unverified
+    /// deletions, all at once: reads live items and unverified tombstones only, never the tombstones (issue 20 item 3),
+    /// so <see cref="PoolCounts.Deleted"/> is null here.
+    /// </summary>
     public async Task<PoolCounts> CountAsync(string? namePrefix, CancellationToken ct)
     {
-        var unverified = CountAsync(SandboxStatus.Deleted, namePrefix, ct, unverifiedOnly: true);
-        var counts = await Task.WhenAll(SandboxStatusNames.All.Select(status => CountAsync(status, namePrefix, ct)).Append(unverified));
-        long Of(SandboxStatus status) => counts[SandboxStatusNames.All.ToList().IndexOf(status)];
+        var live = SandboxStatusNames.All.Where(s => s != SandboxStatus.Deleted).ToList();
+        var unverified = availableIndexMissing
+            ? CountAsync(SandboxStatus.Deleted, namePrefix, ct, unverifiedOnly: true)
+            : CountUnverifiedAsync(namePrefix, ct);
+        var counts = await Task.WhenAll(live.Select(status => CountAsync(status, namePrefix, ct)).Append(unverified));
+        long Of(SandboxStatus status) => counts[live.IndexOf(status)];
         return new PoolCounts(Of(SandboxStatus.Available), Of(SandboxStatus.Allocated), Of(SandboxStatus.PendingDeletion),
-            Of(SandboxStatus.DeletionFailed), Of(SandboxStatus.Stale), Of(SandboxStatus.Deleted), Of(SandboxStatus.Reserved))
+            Of(SandboxStatus.DeletionFailed), Of(SandboxStatus.Stale), Deleted: null, Of(SandboxStatus.Reserved))
         {
             UnverifiedDeletions = counts[^1],
         };
+    }
+
+    /// <summary>Set at start-up when the table lacks AvailableIndex: unverified deletions are then counted on StatusIndex.</summary>
+    public void UseStatusIndexOnly() => availableIndexMissing = true;
+
+    /// <summary>Unverified tombstones: the U# partition of AvailableIndex (the prefix in the key condition).</summary>
+    private async Task<long> CountUnverifiedAsync(string? namePrefix, CancellationToken ct)
+    {
+        var e = new Expr();
+        var request = new QueryRequest
+        {
+            TableName = table.Name,
+            IndexName = AvailableIndex,
+            KeyConditionExpression = $"{e.Attr(AvailShard)} = {e.Val(UnverifiedShard)}"
+                + (namePrefix is null ? "" : $" AND begins_with({e.Attr(Name)}, {e.Val(namePrefix)})"),
+            Select = Select.COUNT,
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
+        return await CountPagesAsync(request, ct);
+    }
+
+    private async Task<long> CountPagesAsync(QueryRequest request, CancellationToken ct)
+    {
+        long total = 0;
+        do
+        {
+            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct, background: true);
+            total += response.Count ?? 0;
+            request.ExclusiveStartKey = Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null;
+        }
+        while (request.ExclusiveStartKey is not null);
+
+        return total;
     }
 
     /// <summary>States a sandbox can be in once allocated: the allocation rate and a reservation's allocated count.</summary>
@@ -237,16 +279,7 @@ internal sealed class SandboxListing(DynamoDbTable table)
             + (reservationId is null ? "" : $" AND {e.Attr(ReservationId)} = {e.Val(reservationId)}");
         request.ExpressionAttributeNames = e.Names;
         request.ExpressionAttributeValues = e.Values;
-        long total = 0;
-        do
-        {
-            var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct, background: true);
-            total += response.Count ?? 0;
-            request.ExclusiveStartKey = Has(response.LastEvaluatedKey) ? response.LastEvaluatedKey : null;
-        }
-        while (request.ExclusiveStartKey is not null);
-
-        return total;
+        return await CountPagesAsync(request, ct);
     }
 
     private async Task<(List<Dictionary<string, AttributeValue>> Items, Dictionary<string, AttributeValue>? Last)> ReadPageAsync(

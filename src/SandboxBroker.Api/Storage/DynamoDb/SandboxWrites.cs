@@ -233,13 +233,17 @@ internal sealed class SandboxWrites(DynamoDbTable table)
         _ = change.ClearLastError ? e.Remove(LastError) : e.SetIfPresent(LastError, change.LastError);
         _ = change.ClearNextAttempt ? e.Remove(NextAttemptAt) : e.SetIfPresent(NextAttemptAt, change.NextAttemptAt);
         // Only available sandboxes carry a numeric avail_shard: that keeps the AvailableIndex sparse. A reserved one
-        // carries its lab's R#<lab> instead, and gets a numeric one back when its hold ends.
+        // carries its lab's R#<lab> instead, and gets a numeric one back when its hold ends; an unverified tombstone U#.
         _ = (change.From, change.To) switch
         {
             (_, SandboxStatus.Reserved) when change.ReservedFor is not null => e.Set(AvailShard, ReservedShardPrefix + change.ReservedFor),
             (SandboxStatus.Reserved, SandboxStatus.Available) => e.Set(AvailShard, RandomShard()),
             (_, SandboxStatus.Available) => e.SetRaw($"{e.Attr(AvailShard)} = if_not_exists({e.Attr(AvailShard)}, {e.Val(RandomShard())})"),
             (SandboxStatus.Reserved, SandboxStatus.Reserved) => e,
+            // An unverified tombstone carries U# until a sync verifies it (or it goes back to pending_deletion).
+            (_, SandboxStatus.Deleted) when change.DeletionVerifiedAt is not null => e.Remove(AvailShard),
+            (not SandboxStatus.Deleted, SandboxStatus.Deleted) when change.DeletedAt is not null => e.Set(AvailShard, UnverifiedShard),
+            (SandboxStatus.Deleted, SandboxStatus.Deleted) => e,
             _ => e.Remove(AvailShard),
         };
         var room = full is null ? HistoryAttribute.Append(e, sandboxEvent) : HistoryAttribute.Replace(e, full, sandboxEvent);

@@ -64,6 +64,11 @@ internal static class TableLayout
     /// own partition, which no general-pool window (shards "0".."15") ever reads.
     /// </summary>
     public const string ReservedShardPrefix = "R#";
+    /// <summary>
+    /// avail_shard of a tombstone no sync has yet verified gone upstream: AvailableIndex then lists exactly those in one
+    /// partition, so counting unverified deletions reads them only, never the tombstones (issue 20 item 3).
+    /// </summary>
+    public const string UnverifiedShard = "U#";
     public const string ReservationId = "reservation_id";
     public const string ReservedFor = "reserved_for";
     public const string ReservationRecord = "reservation";
