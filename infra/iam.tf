@@ -42,7 +42,7 @@ resource "aws_iam_role_policy" "execution_secrets" {
 
 # Task role: what the running broker may do. DynamoDB: exactly the operations the store uses, on the pool
 # table and its indexes only (a deploy test derives the operations from the store's source). The metrics
-# sidecar writes EMF to its own log group.
+# sidecar writes EMF to its own log group and traces to X-Ray.
 data "aws_iam_policy_document" "task" {
   statement {
     sid = "PoolTable"
@@ -74,6 +74,17 @@ data "aws_iam_policy_document" "task" {
       aws_cloudwatch_log_group.metrics.arn,
       "${aws_cloudwatch_log_group.metrics.arn}:log-stream:*",
     ]
+  }
+
+  # The sidecar's awsxray exporter sends the broker's traces (otel-collector.yaml). X-Ray has no resource-level
+  # permissions for these two actions, so the resource is "*" by necessity; the actions are named exactly.
+  statement {
+    sid = "TracesToXRay"
+    actions = [
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]
+    resources = ["*"]
   }
 
   dynamic "statement" {

@@ -148,6 +148,29 @@ public sealed partial class ObservabilityContractTests(BrokerApp app, ITestOutpu
     }
 
     [Fact]
+    public async Task Traces_reach_x_ray_the_task_exports_to_the_sidecar_receiver_and_the_task_role_may_put_segments()
+    {
+        var config = Yaml.Load("infra", "otel-collector.yaml");
+        var traces = config.Map("service").Map("pipelines").Map("traces");
+        Assert.Equal(["otlp"], traces.List("receivers").Select(r => r!.ToString()));
+        Assert.Equal(["awsxray"], traces.List("exporters").Select(e => e!.ToString()));
+        var grpc = config.Map("receivers").Map("otlp").Map("protocols").Map("grpc").Text("endpoint");
+        Assert.Equal("127.0.0.1:4317", grpc);
+
+        var model = await TerraformModel.Instance;
+        var endpoint = model.Resolve(TaskDefinition.Of(model).Environment["Telemetry__OtlpEndpoint"]);
+        Assert.NotNull(endpoint);
+        Assert.Equal(4317, new Uri(endpoint).Port);
+        Assert.True(new Uri(endpoint).IsLoopback, $"the broker exports traces to {endpoint}, not to the sidecar in its own task");
+
+        // Without these two actions the exporter's calls are refused and the traces are lost silently.
+        var granted = TerraformModel.Blocks(model.DataSource("aws_iam_policy_document", "task"), "statement")
+            .SelectMany(s => s["actions"]!.AsArray().Select(a => a!.GetValue<string>()))
+            .Where(a => a.StartsWith("xray:", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        Assert.Equal(["xray:PutTelemetryRecords", "xray:PutTraceSegments"], granted);
+    }
+
+    [Fact]
     public async Task Every_runbook_link_points_at_a_section_of_the_runbooks()
     {
         var anchors = Runbooks.Anchors();
