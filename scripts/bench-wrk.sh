@@ -11,13 +11,14 @@
 #   scripts/bench-wrk.sh --broker DIR             # a broker already published in DIR (no publish; A/B runs)
 #   scripts/bench-wrk.sh --log-reader per-line    # stdout read one line at a time (read, write, flush), as the
 #                                                 # LoadTests harness's --log-reader does; default cat
+#   scripts/bench-wrk.sh --keep-log FILE          # copy the broker's log (stdout and stderr) to FILE at the end
 #   scripts/bench-wrk.sh --memory 200000          # RSS mode: pool of N, allocate it all with distinct requesters,
 #                                                 # print the broker's VmRSS every chunk and after 15 s idle
 # Exit code 1 when the broker did not start or registration failed, never because of a timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pool=100000 duration=7 warmup=3 threads=2 connections=64 broker_dir="" memory=0 chunk=10 idle=15 log_reader=cat
+pool=100000 duration=7 warmup=3 threads=2 connections=64 broker_dir="" memory=0 chunk=10 idle=15 log_reader=cat keep_log=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --pool) pool="$2"; shift 2 ;;
@@ -28,7 +29,8 @@ while [ $# -gt 0 ]; do
     --broker) broker_dir="$2"; shift 2 ;;
     --memory) memory="$2"; pool="$2"; shift 2 ;;
     --log-reader) log_reader="$2"; shift 2 ;;
-    --help|-h) sed -n '2,16p' "$0"; exit 0 ;;
+    --keep-log) keep_log="$2"; shift 2 ;;
+    --help|-h) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -67,7 +69,11 @@ stop_broker() {
   fi
   broker_pid=""
 }
-cleanup() { stop_broker; wait 2>/dev/null || true; rm -rf "$scratch"; }
+cleanup() {
+  stop_broker; wait 2>/dev/null || true
+  if [ -n "$keep_log" ]; then cp "$log" "$keep_log"; fi
+  rm -rf "$scratch"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -150,8 +156,11 @@ if [ "$memory" -gt 0 ]; then
   exit 0
 fi
 
-health="$(wrk -t"$threads" -c"$connections" -d"${duration}s" "$base/healthz" | awk '/^Requests\/sec/ { printf "%.0f", $2 }')"
-echo "healthz: ${health} req/s"
+health_out="$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$base/healthz")"
+health="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$health_out")"
+# wrk prints the percentile with its unit (us, ms, s); the tail of a request that does nothing is the machine's own.
+health_p99="$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else { sub(/s$/, "", v); v *= 1000 }; printf "%.2f", v }' <<<"$health_out")"
+echo "healthz: ${health} req/s, p99 ${health_p99} ms"
 echo "load average: $(uptime | sed 's/.*load average: //')"
 cpu_before="$(cpu_ms)"
 result="$(allocate "$duration" "run-$run_id")"
@@ -163,6 +172,6 @@ p99="$(sed -E 's/.*p99_ms=([0-9.]+).*/\1/' <<<"$result")"
 non201="$(sed -E 's/.*non201=([0-9]+).*/\1/' <<<"$result")"
 echo "load average: $(uptime | sed 's/.*load average: //'); broker RSS $(rss) MB"
 created="$(sed -E 's/.*created=([0-9]+).*/\1/' <<<"$result")"
-printf 'SUMMARY pool=%s allocations/s=%s p50_ms=%s p99_ms=%s non201=%s healthz/s=%s ratio=%s broker_cpu_us/alloc=%s\n' \
-  "$pool" "$rate" "$p50" "$p99" "$non201" "$health" "$(python3 -c "print(f'{$rate / max($health, 1):.3f}')")" \
+printf 'SUMMARY pool=%s allocations/s=%s p50_ms=%s p99_ms=%s non201=%s healthz/s=%s healthz_p99_ms=%s ratio=%s broker_cpu_us/alloc=%s\n' \
+  "$pool" "$rate" "$p50" "$p99" "$non201" "$health" "$health_p99" "$(python3 -c "print(f'{$rate / max($health, 1):.3f}')")" \
   "$(python3 -c "print(round(($cpu_after - $cpu_before) * 1000 / max($created, 1)))")"

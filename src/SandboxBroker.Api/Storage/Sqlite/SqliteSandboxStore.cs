@@ -67,7 +67,7 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
             Execute(connection, SqliteSchema.AfterMigration);
             writer = connection;
             allocations = new SqliteAllocationQueue(connection, writeLock);
-            checkpointer = new SqliteCheckpointer(connectionString);
+            checkpointer = new SqliteCheckpointer(connectionString, writeLock);
             connection = null; // the store owns it now
         }
         finally
@@ -436,8 +436,8 @@ internal sealed partial class SqliteSandboxStore : ISandboxStore, IDisposable
     public void Dispose()
     {
         allocations?.Dispose();
-        checkpointer?.Dispose();
         writer?.Dispose();
+        checkpointer?.Dispose(); // last: it holds a descriptor of the file whose closing drops the process's locks
         writeLock.Dispose();
     }
 }
