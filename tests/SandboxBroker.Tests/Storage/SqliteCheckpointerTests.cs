@@ -22,18 +22,27 @@ public sealed class SqliteCheckpointerTests : IDisposable
         using var store = new SqliteSandboxStore(path);
         await store.InitializeAsync(default);
 
-        // Commit after commit, each its own transaction (each appends at least one frame), for a dozen checkpoint
-        // periods, staying below the writer's own bound: only the background checkpoint can start the WAL over.
+        // Commit after commit, each its own transaction (each appends at least one frame), for four locked passes'
+        // worth of periods, staying below the writer's own bound: only the background checkpoint can start the WAL over.
         // Meanwhile the WAL header's salt is sampled: SQLite draws a new one every time the WAL starts over.
         using var sampling = new CancellationTokenSource();
         var salts = SampleWalSaltsAsync(path + "-wal", sampling.Token);
         var commits = 0L;
-        var stopAt = DateTime.UtcNow + (SqliteCheckpointer.Period * 12);
+        var stopAt = DateTime.UtcNow + (SqliteCheckpointer.Period * SqliteCheckpointer.PeriodsPerLockedPass * 4);
         while (DateTime.UtcNow < stopAt && commits < SqliteCheckpointer.WriterBoundPages * 3 / 4)
         {
             await store.AddToSequenceAsync("checkpointer-test", 1, default);
             commits++;
-            await Task.Yield(); // through the thread pool's queue, as request handlers go: a synchronous loop would starve it
+            // Through the thread pool's queue, as request handlers go (a synchronous loop would starve it), and a
+            // pause now and then so a fast machine does not reach the commit cap within the first locked pass.
+            if (commits % 20 == 0)
+            {
+                await Task.Delay(1);
+            }
+            else
+            {
+                await Task.Yield();
+            }
         }
 
         await sampling.CancelAsync();

@@ -41,6 +41,37 @@ public sealed class DynamoDbReadCostTests(DynamoDbLocalFixture dynamo, ITestOutp
         service.AllocateAsync(new TrackCaller(requester, requester, null, prefix), TimeProvider.System.GetTimestamp(), default);
 
     [Fact]
+    public async Task Counts_that_hang_fill_only_their_own_gate_and_allocations_go_on()
+    {
+        var table = await PoolAsync(20);
+        var (client, holder) = HeldCountsDynamoDb.Wrap(dynamo.Client);
+        var options = dynamo.Options(table);
+        var store = await dynamo.CreateStoreAsync(table, client);
+        var service = StoreContractTests.NewAllocationService(store, Budget);
+
+        // More counts (gauges, admin stats) than the background gate lets through, every one stuck at DynamoDB.
+        var counts = Enumerable.Range(0, 4).Select(_ => store.CountAsync(null, default)).ToList();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (holder.Held < options.MaxBackgroundInFlight && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(options.MaxBackgroundInFlight, holder.Held); // the gate is full, the rest of the counts queue behind it
+
+        // Allocations pass their own gate meanwhile: all 20 sandboxes go out while every count still hangs.
+        var allocated = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => AllocateAsync(service, $"student-{i}")))
+            .WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(20, allocated.Select(o => Assert.IsType<AllocationOutcome.Allocated>(o).Sandbox.SandboxId).Distinct().Count());
+        Assert.All(counts, c => Assert.False(c.IsCompleted));
+        Assert.Equal(options.MaxBackgroundInFlight, holder.Held);
+
+        holder.Release();
+        var answered = await Task.WhenAll(counts).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.All(answered, c => Assert.Equal((0L, 20L), (c.Available, c.Allocated)));
+    }
+
+    [Fact]
     public async Task A_409_on_an_empty_pool_costs_at_most_three_store_reads()
     {
         var table = await PoolAsync(12);
