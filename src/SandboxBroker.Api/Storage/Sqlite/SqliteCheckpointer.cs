@@ -7,10 +7,10 @@ namespace SandboxBroker.Api.Storage.Sqlite;
 /// Copies the WAL into the database file off the request path, on its own connection every <see cref="Period"/>, in
 /// two phases. First passive checkpoints beside the writer (they never block it) copy what the WAL holds, each followed
 /// by an fsync of the database file, until what the writer appended during one is small; an fsync of the WAL follows.
-/// Then, holding the write lock between two writer batches, one more passive checkpoint copies the small rest and
-/// syncs it: the WAL is then wholly in the database, and the writer's next transaction starts it over from its first
-/// frame. The writer's own automatic checkpoint (<see cref="WriterBoundPages"/>) stays as the bound should this loop
-/// fall behind.
+/// Then, every <see cref="PeriodsPerLockedPass"/> periods and holding the write lock between two writer batches, one
+/// more passive checkpoint copies the small rest and syncs it: the WAL is then wholly in the database, and the
+/// writer's next transaction starts it over from its first frame. The writer's own automatic checkpoint
+/// (<see cref="WriterBoundPages"/>) stays as the bound should this loop fall behind.
 /// Why: under a steady stream of allocations a checkpoint beside the writer never reaches the WAL's end (the writer
 /// appends while it copies), so the WAL grew to the writer's bound every ~0.4 s and the writer's own checkpoint then
 /// copied and fsynced tens of megabytes inside an allocation batch's commit (35–90 ms): that was the p99 at a 100,000
