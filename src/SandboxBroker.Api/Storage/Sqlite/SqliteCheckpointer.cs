@@ -36,9 +36,9 @@ internal sealed class SqliteCheckpointer : IDisposable
     public const int WriterBoundPages = 64000;
 
     /// <summary>The catch-up passes stop once the writer appended fewer frames than this during one (about 4 MB).</summary>
-    public const int LockedPassFrames = 1000;
+    private const int LockedPassFrames = 1000;
 
-    /// <summary>Catch-up passes per period at most, so a writer faster than the disk still gets its locked pass.</summary>
+    /// <summary>Catch-up passes before a locked pass at most, so a writer faster than the disk still gets its locked pass.</summary>
     private const int MaxCatchUpPasses = 4;
 
     private readonly string connectionString;
