@@ -382,6 +382,18 @@ public sealed class StoreRun
     /// <summary>DynamoDB operations the broker process sent during the burst (relay count).</summary>
     public Dictionary<string, long>? BrokerStoreCalls { get; set; }
 
+    /// <summary>
+    /// DynamoDB: the claims' TransactWriteItems alone per allocation (the other writes at the relay during a burst are
+    /// the replicas' background leases and shared gauge values, not sent while serving an allocation).
+    /// </summary>
+    public double? ClaimTransactionsPerAllocation => BrokerStoreCalls is { } calls && Burst is { Successes: > 0 } burst
+        ? calls.GetValueOrDefault("TransactWriteItems") / (double)burst.Successes
+        : null;
+
+    private string ClaimTransactionsNote => ClaimTransactionsPerAllocation is { } tx
+        ? string.Create(CultureInfo.InvariantCulture, $" (claim transactions {tx:0.00})")
+        : "";
+
     public int AvailableAfterBurst { get; set; }
 
     /// <summary>With --reservation: sandboxes the other lab's reservation held before the burst, and after it.</summary>
@@ -482,6 +494,6 @@ public sealed class StoreRun
         ? "FAILED " + Failure.Split('\n')[0]
         : string.Create(CultureInfo.InvariantCulture,
             $"{(Replicas > 1 ? $"{Replicas} replicas, " : "")}burst {Burst?.AllocationsPerSecond:0} alloc/s p99 {Burst?.Latency.P99:0.0} ms, raw {Raw?.Burst.AllocationsPerSecond:0}/s, healthz {Ceiling?.RequestsPerSecond:0}/s, " +
-            $"writes/alloc {WritesPerAllocation:0.00}, mixed {Mixed?.AchievedRate:0}/{Mixed?.TargetRate} req/s p99 {Mixed?.Latency.P99:0.0} ms errors {Mixed?.ErrorCount}, " +
+            $"writes/alloc {WritesPerAllocation:0.00}{ClaimTransactionsNote}, mixed {Mixed?.AchievedRate:0}/{Mixed?.TargetRate} req/s p99 {Mixed?.Latency.P99:0.0} ms errors {Mixed?.ErrorCount}, " +
             $"breaches {Breaches.Count}");
 }

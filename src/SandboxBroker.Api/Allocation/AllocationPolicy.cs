@@ -10,8 +10,9 @@ namespace SandboxBroker.Api.Allocation;
 /// The allocation policy, the only one: replay check, K-candidate window, random pick, conditional claim together with
 /// the idempotency record. It runs as a plan over a store's primitives (<see cref="IAllocationSession"/>), so every rule
 /// of who gets which sandbox is written here once, whatever the store. On a store that runs plans one at a time
-/// (SQLite's single writer) no claim ever loses; on one shared by replicas (DynamoDB) a lost claim tries the other
-/// candidates, then reads a new window, and never sleeps more than a few milliseconds.
+/// (SQLite's single writer) no claim ever loses; on one shared by replicas (DynamoDB) a claim lost to another
+/// replica reads a new window (the rest of the old one is as stale), one this process had just taken moves on to the next
+/// candidate, and it never sleeps more than a few milliseconds.
 /// Reservations (SPEC 14): a caller naming a lab takes a sandbox reserved for that lab first, then the general pool;
 /// the general pool holds available sandboxes only, so no other lab ever gets a reserved one.
 /// </summary>
@@ -94,7 +95,10 @@ internal sealed class AllocationPolicy(
         return await ClaimFromAsync(session, caller, replaces, query, settings, ct);
     }
 
-    /// <summary>Claims one of the candidates <paramref name="query"/> finds, reading new windows until none is left.</summary>
+    /// <summary>
+    /// Claims one of the candidates <paramref name="query"/> finds, reading new windows until none is left; a claim
+    /// lost to another process ends a window early (see <see cref="ClaimResult.SandboxTaken"/>).
+    /// </summary>
     private async ValueTask<AllocationOutcome?> ClaimFromAsync(
         IAllocationSession session, TrackCaller caller, string? replaces, CandidateQuery query, BrokerOptions settings, CancellationToken ct)
     {
@@ -102,6 +106,7 @@ internal sealed class AllocationPolicy(
         {
             ct.ThrowIfCancellationRequested();
             var candidates = await session.FindCandidatesAsync(query, ct);
+            var windowStale = false;
             if (candidates.Count == 0)
             {
                 return new AllocationOutcome.PoolEmpty();
@@ -110,6 +115,11 @@ internal sealed class AllocationPolicy(
             var attempted = false;
             foreach (var candidate in Shuffle(candidates))
             {
+                if (windowStale)
+                {
+                    break;
+                }
+
                 if (!inFlight.TryReserve(candidate))
                 {
                     continue; // another request of this process is claiming it right now
@@ -132,8 +142,11 @@ internal sealed class AllocationPolicy(
                         return new AllocationOutcome.Allocated(claimed.Sandbox, AfterRelease: replaces is not null);
                     case ClaimResult.KeyTaken:
                         return null;
-                    default:
+                    case ClaimResult.SandboxTaken taken:
                         metrics.AllocateConflicts.Inc();
+                        // Lost to another replica: the rest of this window was read as long ago, so trying it costs
+                        // writes that mostly fail too (the tail of an emptying pool); a fresh window costs reads.
+                        windowStale = taken.WindowStale;
                         break;
                 }
             }

@@ -44,8 +44,12 @@ public abstract record ClaimResult
     /// <summary>The candidate is now allocated to the requester.</summary>
     public sealed record Claimed(Sandbox Sandbox) : ClaimResult;
 
-    /// <summary>The candidate was no longer available (someone else claimed it, or it changed state).</summary>
-    public sealed record SandboxTaken : ClaimResult;
+    /// <summary>
+    /// The candidate was no longer available (someone else claimed it, or it changed state). WindowStale: the store
+    /// learnt it only from a failed write, so the window it came from was read before another process's claim and the
+    /// rest of it is as old; false when the store knew without writing (this process had just claimed it).
+    /// </summary>
+    public sealed record SandboxTaken(bool WindowStale = true) : ClaimResult;
 
     /// <summary>The idempotency record changed under us: a concurrent call of this requester and key won.</summary>
     public sealed record KeyTaken(string? CurrentSandboxId) : ClaimResult;

@@ -11,7 +11,7 @@ internal sealed class SandboxClaims(DynamoDbTable table, CandidateWindows window
 {
     public Task<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct) =>
         recentClaims.Contains(request.SandboxId)
-            ? Task.FromResult<ClaimResult>(new ClaimResult.SandboxTaken()) // claimed by another request of this process: the write would fail
+            ? Task.FromResult<ClaimResult>(new ClaimResult.SandboxTaken(WindowStale: false)) // claimed by another request of this process: the write would fail
             : TryClaimAsync(request, fullHistory: null, ct);
 
     /// <summary>
