@@ -92,17 +92,19 @@ public class CountingDynamoDb : DispatchProxy
         try
         {
             var result = targetMethod.Invoke(target, args);
+            // The caller's await resumes only after the read is counted: a count that landed later (a separate
+            // continuation) could fall after a test's Reset and be charged to the next step.
             if (operations is null && result is Task<QueryResponse> query)
             {
-                query.ContinueWith(t => CountRead(t.Result.ScannedCount, t.Result.ConsumedCapacity), TaskContinuationOptions.OnlyOnRanToCompletion);
+                result = AfterCountingAsync(query, r => CountRead(r.ScannedCount, r.ConsumedCapacity));
             }
             else if (operations is null && result is Task<ScanResponse> scan)
             {
-                scan.ContinueWith(t => CountRead(t.Result.ScannedCount, t.Result.ConsumedCapacity), TaskContinuationOptions.OnlyOnRanToCompletion);
+                result = AfterCountingAsync(scan, r => CountRead(r.ScannedCount, r.ConsumedCapacity));
             }
             else if (operations is null && result is Task<GetItemResponse> get)
             {
-                get.ContinueWith(t => CountRead(0, t.Result.ConsumedCapacity), TaskContinuationOptions.OnlyOnRanToCompletion);
+                result = AfterCountingAsync(get, r => CountRead(0, r.ConsumedCapacity));
             }
 
             if (operations is null && result is Task task)
@@ -122,6 +124,13 @@ public class CountingDynamoDb : DispatchProxy
             ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
             throw;
         }
+    }
+
+    private static async Task<T> AfterCountingAsync<T>(Task<T> call, Action<T> count)
+    {
+        var response = await call.ConfigureAwait(false);
+        count(response);
+        return response;
     }
 
     private static void AskForCapacity(object?[]? args)
