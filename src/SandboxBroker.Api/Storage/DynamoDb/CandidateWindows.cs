@@ -34,6 +34,7 @@ internal sealed class CandidateWindows
 
     private readonly DynamoDbTable table;
     private readonly RecentClaims recentClaims;
+    private readonly ScarceClaims scarce;
     private readonly ILogger logger;
     private readonly ConcurrentDictionary<string, Sandbox> recentCandidates = new(StringComparer.Ordinal);
     private readonly string?[] recentNames = new string?[64];
@@ -42,10 +43,11 @@ internal sealed class CandidateWindows
     private readonly int replicas;
     private bool availableIndexMissing;
 
-    public CandidateWindows(DynamoDbTable table, RecentClaims recentClaims)
+    public CandidateWindows(DynamoDbTable table, RecentClaims recentClaims, ScarceClaims scarce)
     {
         this.table = table;
         this.recentClaims = recentClaims;
+        this.scarce = scarce;
         logger = table.Logger;
         (ownShards, otherShards) = SharesOf(table.Options.Replicas, table.Options.ReplicaIndex);
         replicas = Math.Max(1, table.Options.Replicas);
@@ -74,7 +76,15 @@ internal sealed class CandidateWindows
             return [];
         }
 
-        var found = availableIndexMissing ? await ReadStatusIndexOnlyAsync(namePrefix, limit, ct) : await ReadShardsAsync(namePrefix, limit, ct);
+        var (found, othersOnly) = availableIndexMissing
+            ? (await ReadStatusIndexOnlyAsync(namePrefix, limit, ct), false)
+            : await ReadShardsAsync(namePrefix, limit, ct);
+        if (namePrefix is null)
+        {
+            // A prefix's window is short by nature (few names match); only the general pool's tells scarcity.
+            scarce.NoteWindow(found.Count, limit, othersOnly);
+        }
+
         var candidates = found.ToArray();
         Random.Shared.Shuffle(candidates);
         Remember(candidates);
@@ -112,14 +122,15 @@ internal sealed class CandidateWindows
     /// <summary>The candidate as a window of this process read it (so a claim can answer without a read), once.</summary>
     public bool TryTake(string sandboxId, [NotNullWhen(true)] out Sandbox? candidate) => recentCandidates.TryRemove(sandboxId, out candidate);
 
-    private async Task<List<Sandbox>> ReadShardsAsync(string? prefix, int limit, CancellationToken ct)
+    /// <summary>The window, and whether it holds only other replicas' sandboxes (this replica's share ran dry).</summary>
+    private async Task<(List<Sandbox> Found, bool OthersOnly)> ReadShardsAsync(string? prefix, int limit, CancellationToken ct)
     {
         var own = ownShards[Random.Shared.Next(ownShards.Length)];
         var found = new Dictionary<string, Sandbox>(StringComparer.Ordinal);
         Add(found, await ReadFirstShardAsync(own, prefix, limit, ct));
         if (found.Count >= limit)
         {
-            return [.. found.Values.Take(limit)];
+            return ([.. found.Values.Take(limit)], false);
         }
 
         var topUp = await TopUpAsync(prefix, limit - found.Count, found, ct);
@@ -127,7 +138,7 @@ internal sealed class CandidateWindows
         if (found.Count >= limit || topUp.SawEveryAvailable || (prefix is null && found.Count > 0))
         {
             // Without a prefix the top-up took what was there: a short window still holds candidates.
-            return [.. found.Values.Take(limit)];
+            return ([.. found.Values.Take(limit)], topUp.OthersOnly);
         }
 
         // A prefix the first shard and the top-up missed, while more available items exist than the top-up read (or,
@@ -150,7 +161,7 @@ internal sealed class CandidateWindows
             Add(found, await ReadUnshardedAsync(prefix, limit, ct));
         }
 
-        return [.. found.Values.Take(limit)];
+        return ([.. found.Values.Take(limit)], false);
     }
 
     /// <summary>
@@ -200,7 +211,7 @@ internal sealed class CandidateWindows
     /// filter), this replica's own shards first; items the original's tools wrote without a shard get one here.
     /// SawEveryAvailable: the page reached the end of the available items, so nothing else matches.
     /// </summary>
-    private async Task<(List<Sandbox> Items, bool SawEveryAvailable)> TopUpAsync(
+    private async Task<(List<Sandbox> Items, bool SawEveryAvailable, bool OthersOnly)> TopUpAsync(
         string? prefix, int need, Dictionary<string, Sandbox> already, CancellationToken ct)
     {
         var e = new Expr();
@@ -251,8 +262,8 @@ internal sealed class CandidateWindows
         Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(others));
         // Other replicas' sandboxes only when this replica has none of its own left: a short window of its own costs
         // no race with them, a full one padded with theirs would.
-        var take = own.Count > 0 || already.Count > 0 ? own : others;
-        return ([.. take.Take(need)], !Has(response.LastEvaluatedKey));
+        var othersOnly = own.Count == 0 && already.Count == 0 && others.Count > 0;
+        return ([.. (othersOnly ? others : own).Take(need)], !Has(response.LastEvaluatedKey), othersOnly);
     }
 
     /// <summary>Unsharded items (the original's tools wrote them) count as everyone's own.</summary>

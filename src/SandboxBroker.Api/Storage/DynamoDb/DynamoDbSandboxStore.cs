@@ -25,7 +25,7 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
     private readonly Sequences sequences;
     private readonly SandboxWrites writes;
     private readonly ReservationRecords reservations;
-    private readonly Session session;
+    private readonly ScarceClaims scarce = new();
 
     public DynamoDbSandboxStore(IAmazonDynamoDB client, DynamoDbStorageOptions options, ILogger<DynamoDbSandboxStore> logger)
     {
@@ -33,7 +33,7 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
         table = new DynamoDbTable(client, options, logger);
         var recentClaims = new RecentClaims();
         bootstrap = new TableBootstrap(table);
-        windows = new CandidateWindows(table, recentClaims);
+        windows = new CandidateWindows(table, recentClaims, scarce);
         claims = new SandboxClaims(table, windows, recentClaims);
         listing = new SandboxListing(table);
         jobs = new JobLeases(table);
@@ -41,10 +41,13 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
         sequences = new Sequences(table);
         writes = new SandboxWrites(table);
         reservations = new ReservationRecords(table);
-        session = new Session(this);
     }
 
-    public void Dispose() => table.Dispose();
+    public void Dispose()
+    {
+        table.Dispose();
+        scarce.Dispose();
+    }
 
     /// <summary>Values one replica computes per period for all that share this table (the pool gauges).</summary>
     public IPeriodicShare CreatePeriodicShare(TimeProvider time) => new PeriodicShares(table, time);
@@ -91,10 +94,18 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
         await table.GetItemAsync(IdempotencyKeyOf(requester, idempotencyKey), ct) is { } item ? Str(item, IdempotencySandboxId) : null;
 
     /// <summary>Runs the plan at once: every step is its own call, and the claim's conditions decide races with other replicas.</summary>
-    public Task<T> RunAllocationAsync<T>(AllocationPlan<T> plan, CancellationToken ct)
+    public async Task<T> RunAllocationAsync<T>(AllocationPlan<T> plan, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return plan(session, ct).AsTask();
+        var session = new Session(this);
+        try
+        {
+            return await plan(session, ct);
+        }
+        finally
+        {
+            session.LeaveGate();
+        }
     }
 
     public Task<TransitionResult> TransitionAsync(StateChange change, CancellationToken ct) => writes.TransitionAsync(change, ct);
@@ -160,18 +171,49 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
 
     public Task<IReadOnlyList<JobRun>> ListJobRunsAsync(string job, int limit, CancellationToken ct) => runs.ListAsync(job, limit, ct);
 
-    /// <summary>The allocation primitives: plain calls on this table (stateless, so one serves every plan).</summary>
+    /// <summary>
+    /// The allocation primitives of one plan: plain calls on this table, and the scarce-claims gate, entered before the
+    /// plan's first general-pool window while candidates are scarce and held until the plan ends.
+    /// </summary>
     private sealed class Session(DynamoDbSandboxStore store) : IAllocationSession
     {
+        private bool inGate;
+
         public async ValueTask<string?> ReadKeyAsync(string requester, string idempotencyKey, CancellationToken ct) =>
             await store.GetIdempotentSandboxIdAsync(requester, idempotencyKey, ct);
 
         public async ValueTask<Sandbox?> ReadAsync(string sandboxId, CancellationToken ct) => await store.GetAsync(sandboxId, ct);
 
-        public async ValueTask<IReadOnlyList<string>> FindCandidatesAsync(CandidateQuery query, CancellationToken ct) =>
-            query.ReservedFor is { } lab
-                ? await store.windows.FindReservedAsync(lab, query.NamePrefix, query.Limit, ct)
-                : await store.windows.FindAsync(query.NamePrefix, query.Limit, ct);
+        public async ValueTask<IReadOnlyList<string>> FindCandidatesAsync(CandidateQuery query, CancellationToken ct)
+        {
+            if (query.ReservedFor is { } lab)
+            {
+                return await store.windows.FindReservedAsync(lab, query.NamePrefix, query.Limit, ct);
+            }
+
+            if (!inGate && store.scarce.IsScarce)
+            {
+                await store.scarce.EnterAsync(ct);
+                inGate = true;
+            }
+
+            var found = await store.windows.FindAsync(query.NamePrefix, query.Limit, ct);
+            if (found.Count == 0)
+            {
+                LeaveGate(); // nothing to claim: the 409 need not wait for anyone
+            }
+
+            return found;
+        }
+
+        public void LeaveGate()
+        {
+            if (inGate)
+            {
+                inGate = false;
+                store.scarce.Exit();
+            }
+        }
 
         public async ValueTask<ClaimResult> TryClaimAsync(ClaimRequest request, CancellationToken ct) =>
             await store.claims.TryClaimAsync(request, ct);

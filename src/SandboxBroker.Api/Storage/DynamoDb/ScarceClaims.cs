@@ -1,0 +1,29 @@
+namespace SandboxBroker.Api.Storage.DynamoDb;
+
+/// <summary>
+/// One claim at a time in this process while candidates are scarce. Replicas share nothing but the table, so when
+/// this replica's last general-pool window was short (the pool nearly empty) or held only other replicas' sandboxes
+/// (its own share ran dry), every request it serves would otherwise read the same few candidates and race the other
+/// replicas, and each other, for them: 40 clients emptying a 200 pool lost most of their extra writes that way, all
+/// in the last second (BENCHMARKS.md, issue 20 item 4). Under this gate a replica sends one claim at a time, from a
+/// window read while holding it, so the pool's last sandboxes are raced by one request per replica, not by all.
+/// The gate opens again as soon as a full window of this replica's own share is read (a refilled pool); a window
+/// with nothing in it releases it at once, so an empty pool's 409s wait only for the claims already under way.
+/// </summary>
+internal sealed class ScarceClaims : IDisposable
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private volatile bool scarce;
+
+    /// <summary>Whether the next allocation plan should claim under the gate.</summary>
+    public bool IsScarce => scarce;
+
+    /// <summary>What the last general-pool window (no name prefix, no lab) held.</summary>
+    public void NoteWindow(int found, int asked, bool othersOnly) => scarce = found < asked || othersOnly;
+
+    public Task EnterAsync(CancellationToken ct) => gate.WaitAsync(ct);
+
+    public void Exit() => gate.Release();
+
+    public void Dispose() => gate.Dispose();
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using SandboxBroker.Api.Sandboxes;
+using SandboxBroker.Api.Storage;
+using SandboxBroker.Api.Storage.DynamoDb;
+using SandboxBroker.Tests.Infrastructure;
+
+namespace SandboxBroker.Tests.Storage.DynamoDb;
+
+/// <summary>
+/// The scarce-claims gate on DynamoDB Local: once a general-pool window comes back short, a replica's plans read
+/// their windows and claim one at a time, so the pool's last sandboxes are raced by one request per replica.
+/// </summary>
+[Collection(DynamoDbLocalCollection.Name)]
+[Trait("Category", "DynamoDb")]
+public sealed class DynamoDbScarceClaimsTests(DynamoDbLocalFixture dynamo)
+{
+    private const long Now = 1_800_000_000;
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
+
+    private async Task<DynamoDbSandboxStore> StoreWithPoolAsync(int count)
+    {
+        var store = await dynamo.CreateStoreAsync(dynamo.Options().TableName);
+        for (var i = 1; i <= count; i++)
+        {
+            await store.RegisterAsync(new UpstreamSandbox(i.ToString("D3", CultureInfo.InvariantCulture), $"sbx-{i:D3}", $"identity/accounts/{i}", Now, null),
+                Now, TestCause.Setup, default);
+        }
+
+        return store;
+    }
+
+    /// <summary>A plan that reads a general-pool window, says so, and holds on until <paramref name="release"/> completes.</summary>
+    private static Task<int> HoldingPlanAsync(DynamoDbSandboxStore store, TaskCompletionSource windowRead, Task release) =>
+        store.RunAllocationAsync(async (session, ct) =>
+        {
+            var window = await session.FindCandidatesAsync(new CandidateQuery(null, 15), ct);
+            windowRead.TrySetResult();
+            await release;
+            return window.Count;
+        }, default);
+
+    [Fact]
+    public async Task While_the_pool_is_nearly_empty_a_second_plan_reads_its_window_only_after_the_first_plan_ended()
+    {
+        var store = await StoreWithPoolAsync(3);
+        Assert.Equal(3, (await store.FindAvailableAsync(null, 15, default)).Count); // a short window: candidates are scarce
+
+        var release = new TaskCompletionSource();
+        var firstRead = new TaskCompletionSource();
+        var first = HoldingPlanAsync(store, firstRead, release.Task);
+        await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var secondRead = new TaskCompletionSource();
+        var second = HoldingPlanAsync(store, secondRead, Task.CompletedTask);
+        await Task.Delay(Settle);
+        Assert.False(secondRead.Task.IsCompleted, "the second plan read a window while the first still held the gate");
+
+        release.SetResult();
+        Assert.Equal(3, await first.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(3, await second.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_plan_that_finds_the_pool_empty_does_not_hold_up_the_next()
+    {
+        var store = await StoreWithPoolAsync(0);
+        Assert.Empty(await store.FindAvailableAsync(null, 15, default)); // scarce: nothing at all
+
+        var neverReleased = new TaskCompletionSource();
+        var firstRead = new TaskCompletionSource();
+        var first = HoldingPlanAsync(store, firstRead, neverReleased.Task);
+        await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The first plan is still running, but its window was empty: the gate is open again.
+        var secondRead = new TaskCompletionSource();
+        Assert.Equal(0, await HoldingPlanAsync(store, secondRead, Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.False(first.IsCompleted);
+        neverReleased.SetResult();
+        Assert.Equal(0, await first.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task With_a_full_window_plans_read_and_claim_side_by_side()
+    {
+        var store = await StoreWithPoolAsync(40);
+        Assert.Equal(15, (await store.FindAvailableAsync(null, 15, default)).Count); // a full window: not scarce
+
+        var release = new TaskCompletionSource();
+        var firstRead = new TaskCompletionSource();
+        var first = HoldingPlanAsync(store, firstRead, release.Task);
+        await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var secondRead = new TaskCompletionSource();
+        Assert.Equal(15, await HoldingPlanAsync(store, secondRead, Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(30)));
+        release.SetResult();
+        Assert.Equal(15, await first.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+}
