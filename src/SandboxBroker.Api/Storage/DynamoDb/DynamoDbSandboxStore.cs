@@ -195,6 +195,10 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
             {
                 await store.scarce.EnterAsync(ct);
                 inGate = true;
+                if (!store.scarce.IsScarce)
+                {
+                    LeaveGate(); // emptied (or refilled) while this plan waited: nothing left to race for
+                }
             }
 
             var found = await store.windows.FindAsync(query.NamePrefix, query.Limit, ct);

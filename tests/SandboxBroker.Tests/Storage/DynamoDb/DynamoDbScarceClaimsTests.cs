@@ -17,9 +17,10 @@ public sealed class DynamoDbScarceClaimsTests(DynamoDbLocalFixture dynamo)
     private const long Now = 1_800_000_000;
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
 
-    private async Task<DynamoDbSandboxStore> StoreWithPoolAsync(int count)
+    /// <summary>A store on a new table of <paramref name="count"/> available sandboxes (ids 001, 002, ...).</summary>
+    private async Task<DynamoDbSandboxStore> StoreWithPoolAsync(int count, string? table = null)
     {
-        var store = await dynamo.CreateStoreAsync(dynamo.Options().TableName);
+        var store = await dynamo.CreateStoreAsync(table ?? dynamo.Options().TableName);
         for (var i = 1; i <= count; i++)
         {
             await store.RegisterAsync(new UpstreamSandbox(i.ToString("D3", CultureInfo.InvariantCulture), $"sbx-{i:D3}", $"identity/accounts/{i}", Now, null),
@@ -61,22 +62,39 @@ public sealed class DynamoDbScarceClaimsTests(DynamoDbLocalFixture dynamo)
     }
 
     [Fact]
-    public async Task A_plan_that_finds_the_pool_empty_does_not_hold_up_the_next()
+    public async Task A_plan_that_finds_the_pool_emptied_leaves_the_gate_and_the_plans_waiting_for_it_go_on()
     {
-        var store = await StoreWithPoolAsync(0);
-        Assert.Empty(await store.FindAvailableAsync(null, 15, default)); // scarce: nothing at all
+        var table = dynamo.Options().TableName;
+        var store = await StoreWithPoolAsync(1, table);
+        Assert.Single(await store.FindAvailableAsync(null, 15, default)); // a short window: candidates are scarce
 
-        var neverReleased = new TaskCompletionSource();
+        var releaseFirst = new TaskCompletionSource();
         var firstRead = new TaskCompletionSource();
-        var first = HoldingPlanAsync(store, firstRead, neverReleased.Task);
+        var first = HoldingPlanAsync(store, firstRead, releaseFirst.Task);
         await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var neverReleased = new TaskCompletionSource();
+        var second = HoldingPlanAsync(store, new TaskCompletionSource(), neverReleased.Task);
+        var third = HoldingPlanAsync(store, new TaskCompletionSource(), Task.CompletedTask);
+        await Task.Delay(Settle);
+        Assert.False(second.IsCompleted || third.IsCompleted, "plans read windows while the first still held the gate");
 
-        // The first plan is still running, but its window was empty: the gate is open again.
-        var secondRead = new TaskCompletionSource();
-        Assert.Equal(0, await HoldingPlanAsync(store, secondRead, Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.False(first.IsCompleted);
+        // Another replica takes the last sandbox; then the first plan ends without claiming.
+        var other = await dynamo.CreateStoreAsync(table);
+        Assert.IsType<ClaimResult.Claimed>(await other.TryClaimAsync(new ClaimRequest
+        {
+            SandboxId = "001", Requester = "elsewhere", IdempotencyKey = "elsewhere", Now = Now, ExpiresAt = Now + 3600,
+            Cause = TestCause.Setup, LabDurationHours = 1,
+        }, default));
+        releaseFirst.SetResult();
+        Assert.Equal(1, await first.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        // Whichever of the two entered next found nothing and left the gate while still running: the other got through.
+        var done = await Task.WhenAny(second, third).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Same(third, done);
+        Assert.Equal(0, await third);
+        Assert.False(second.IsCompleted);
         neverReleased.SetResult();
-        Assert.Equal(0, await first.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, await second.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]
