@@ -93,7 +93,10 @@ internal sealed class DynamoDbSandboxStore : ISandboxStore, IDisposable
     public async Task<string?> GetIdempotentSandboxIdAsync(string requester, string idempotencyKey, CancellationToken ct) =>
         await table.GetItemAsync(IdempotencyKeyOf(requester, idempotencyKey), ct) is { } item ? Str(item, IdempotencySandboxId) : null;
 
-    /// <summary>Runs the plan at once: every step is its own call, and the claim's conditions decide races with other replicas.</summary>
+    /// <summary>
+    /// Runs the plan at once: every step is its own call, and the claim's conditions decide races with other replicas;
+    /// while candidates are scarce its window and claim wait for the other plans of this process (<see cref="ScarceClaims"/>).
+    /// </summary>
     public async Task<T> RunAllocationAsync<T>(AllocationPlan<T> plan, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(plan);

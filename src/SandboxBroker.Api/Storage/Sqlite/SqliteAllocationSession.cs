@@ -128,10 +128,13 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
         p[6].Value = (object?)request.AllocatedVia ?? DBNull.Value;
         p[7].Value = request.SandboxId;
         p[8].Value = SqliteHistory.Serialize(request.Event());
-        if (ReadOne(command) is not { } claimed)
+        if (command.ExecuteNonQuery() != 1)
         {
             return ValueTask.FromResult<ClaimResult>(new ClaimResult.SandboxTaken());
         }
+
+        readSandbox.Parameters[0].Value = request.SandboxId;
+        var claimed = ReadOne(readSandbox) ?? throw new InvalidOperationException($"sandbox {request.SandboxId} vanished inside its claim's transaction");
 
         p = recordKey.Parameters;
         p[0].Value = request.Requester;
