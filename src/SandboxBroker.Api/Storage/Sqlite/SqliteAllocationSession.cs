@@ -84,11 +84,7 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
     public ValueTask<string?> ReadKeyAsync(string requester, string idempotencyKey, CancellationToken ct) =>
         ValueTask.FromResult(ReadKey(requester, idempotencyKey));
 
-    public ValueTask<Sandbox?> ReadAsync(string sandboxId, CancellationToken ct)
-    {
-        readSandbox.Parameters[0].Value = sandboxId;
-        return ValueTask.FromResult(ReadOne(readSandbox));
-    }
+    public ValueTask<Sandbox?> ReadAsync(string sandboxId, CancellationToken ct) => ValueTask.FromResult(ReadSandbox(sandboxId));
 
     public ValueTask<IReadOnlyList<string>> FindCandidatesAsync(CandidateQuery query, CancellationToken ct)
     {
@@ -133,8 +129,7 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
             return ValueTask.FromResult<ClaimResult>(new ClaimResult.SandboxTaken());
         }
 
-        readSandbox.Parameters[0].Value = request.SandboxId;
-        var claimed = ReadOne(readSandbox) ?? throw new InvalidOperationException($"sandbox {request.SandboxId} vanished inside its claim's transaction");
+        var claimed = ReadSandbox(request.SandboxId) ?? throw new InvalidOperationException($"sandbox {request.SandboxId} vanished inside its claim's transaction");
 
         p = recordKey.Parameters;
         p[0].Value = request.Requester;
@@ -151,6 +146,12 @@ internal sealed class SqliteAllocationSession : IAllocationSession, IDisposable
         {
             command.Dispose();
         }
+    }
+
+    private Sandbox? ReadSandbox(string sandboxId)
+    {
+        readSandbox.Parameters[0].Value = sandboxId;
+        return ReadOne(readSandbox);
     }
 
     private List<string> FindReserved(CandidateQuery query)
