@@ -1,4 +1,5 @@
 using System.Globalization;
+using Amazon.DynamoDBv2.Model;
 using SandboxBroker.Api.Sandboxes;
 using SandboxBroker.Api.Storage;
 using SandboxBroker.Api.Storage.DynamoDb;
@@ -95,6 +96,45 @@ public sealed class DynamoDbScarceClaimsTests(DynamoDbLocalFixture dynamo)
         Assert.False(second.IsCompleted);
         neverReleased.SetResult();
         Assert.Equal(0, await second.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_replica_whose_own_share_ran_dry_takes_the_others_sandboxes_one_plan_at_a_time()
+    {
+        var table = dynamo.Options().TableName;
+        var seed = await StoreWithPoolAsync(40, table);
+        foreach (var sandbox in await seed.FindAvailableAsync(null, 40, default))
+        {
+            // Every sandbox in shard 1: none in shard 0, the only one of replica 0 of 16.
+            await dynamo.Client.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = table,
+                Key = SandboxItem.Key(sandbox.SandboxId),
+                UpdateExpression = "SET #s = :s",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#s"] = TableLayout.AvailShard },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":s"] = new() { S = "1" } },
+            });
+        }
+
+        var options = dynamo.Options(table);
+        options.Replicas = TableLayout.AvailShardCount;
+        options.ReplicaIndex = 0;
+        var store = new DynamoDbSandboxStore(dynamo.Client, options, Microsoft.Extensions.Logging.Abstractions.NullLogger<DynamoDbSandboxStore>.Instance);
+        await store.InitializeAsync(default);
+        Assert.Equal(15, (await store.FindAvailableAsync(null, 15, default)).Count); // a full window, of the others' only
+
+        var release = new TaskCompletionSource();
+        var firstRead = new TaskCompletionSource();
+        var first = HoldingPlanAsync(store, firstRead, release.Task);
+        await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var secondRead = new TaskCompletionSource();
+        var second = HoldingPlanAsync(store, secondRead, Task.CompletedTask);
+        await Task.Delay(Settle);
+        Assert.False(secondRead.Task.IsCompleted, "the second plan read a window while the first still held the gate");
+
+        release.SetResult();
+        Assert.Equal(15, await first.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(15, await second.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]
