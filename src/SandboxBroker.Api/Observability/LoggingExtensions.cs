@@ -36,6 +36,7 @@ internal static class LoggingExtensions
             .Enrich.FromLogContext()
             .ReadFrom.Services(services)                   // sinks and enrichers registered in DI (tests add a capturing sink)
             .WriteTo.Sink(new BufferedStdoutSink(BrokerLogFormat.Create())), preserveStaticLogger: true);
+        CategoryCachingLoggerFactory.Decorate(builder.Services);
         return builder;
     }
 

@@ -117,6 +117,20 @@ public sealed class LoggingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_request_reuses_the_loggers_of_its_categories()
+    {
+        var factory = broker.Get<Microsoft.Extensions.Logging.ILoggerFactory>();
+        var category = typeof(SandboxBroker.Api.Http.TokenAuthenticationHandler).FullName!;
+        var before = factory.CreateLogger(category);
+
+        // The authentication handler is built for every request and asks the factory for its logger each time.
+        using var client = broker.TrackClient();
+        (await SendAsync(client, HttpMethod.Post, "/v1/allocate", "logger-reuse")).Dispose();
+
+        Assert.Same(before, factory.CreateLogger(category));
+    }
+
+    [Fact]
     public void The_formatter_keeps_one_event_on_one_line_with_plain_string_values_in_the_message()
     {
         var template = new MessageTemplateParser().Parse("Deleting {sandbox_id} failed: {reason} after {attempts} attempts");
