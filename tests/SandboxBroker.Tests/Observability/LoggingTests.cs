@@ -58,6 +58,11 @@ public sealed class LoggingTests : IAsyncLifetime
         Assert.Equal("log-1", Field(line, "track_id"));
         Assert.Equal(JsonValueKind.Number, line.GetProperty("latency_ms").ValueKind);
         Assert.Equal(201, line.GetProperty("status_code").GetInt32());
+        foreach (var duplicate in new[] { "RequestMethod", "StatusCode", "Elapsed" })
+        {
+            // Serilog's own request fields would repeat action, status_code and latency_ms.
+            Assert.False(line.TryGetProperty(duplicate, out _), duplicate);
+        }
 
         var get = await sink.WaitForAsync(e => Field(e, "request_id") == getId && Field(e, "action") is not null, "get");
         Assert.Equal(sandboxId, Field(get, "sandbox_id"));
