@@ -1,18 +1,15 @@
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Timeout;
 using SandboxBroker.Api.Observability;
 
 namespace SandboxBroker.Api.Csp;
 
 /// <summary>
-/// The one resilience pipeline every live CSP call runs through: a circuit breaker (failure ratio
-/// 1.0 over Csp:CircuitBreaker:SamplingDuration once MinimumThroughput calls were seen, open for BreakDuration)
-/// around a per-call timeout of Csp:RequestTimeout. No retry: one HTTP attempt per call, the cleanup worker's
-/// per-sandbox backoff is the retry. Timers come from the injected <see cref="TimeProvider"/>. Polly's own telemetry
-/// is on (Polly.Extensions): its "Polly" meter counts the breaker's and the timeout's events under pipeline name "csp"
-/// for any OpenTelemetry or dotnet-counters listener, and its log lines name the pipeline.
+/// The one resilience pipeline every live CSP call runs through (<see cref="UpstreamCircuit"/>: a circuit breaker
+/// over Csp:CircuitBreaker:* around a per-call timeout of Csp:RequestTimeout). No retry: one HTTP attempt per call, the
+/// cleanup worker's per-sandbox backoff is the retry. Polly's "Polly" meter counts the breaker's and the timeout's
+/// events under pipeline name "csp" for any OpenTelemetry or dotnet-counters listener.
 /// </summary>
 internal sealed partial class CspCircuit
 {
@@ -23,38 +20,19 @@ internal sealed partial class CspCircuit
         var settings = options.Value;
         var logger = loggerFactory.CreateLogger<CspCircuit>();
         RequestTimeout = settings.RequestTimeout;
-        Pipeline = new ResiliencePipelineBuilder { Name = PipelineName, TimeProvider = time }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = 1.0,
-                MinimumThroughput = settings.CircuitBreaker.MinimumThroughput,
-                SamplingDuration = settings.CircuitBreaker.SamplingDuration,
-                BreakDuration = settings.CircuitBreaker.BreakDuration,
-                ShouldHandle = args => ValueTask.FromResult(IsFailure(args.Outcome.Exception)),
-                StateProvider = StateProvider,
-                OnOpened = args =>
-                {
-                    metrics.CspCircuitState.Set(1);
-                    LogOpened(logger, args.BreakDuration.TotalSeconds, args.Outcome.Exception?.Message ?? "");
-                    return default;
-                },
-                OnHalfOpened = _ =>
-                {
-                    metrics.CspCircuitState.Set(2);
-                    LogHalfOpened(logger);
-                    return default;
-                },
-                OnClosed = _ =>
-                {
-                    metrics.CspCircuitState.Set(0);
-                    LogClosed(logger);
-                    return default;
-                },
-            })
-            .AddTimeout(settings.RequestTimeout)
-            .ConfigureTelemetry(loggerFactory)
-            .Build();
-        metrics.CspCircuitState.Set(0);
+        Pipeline = UpstreamCircuit.Build(
+            PipelineName,
+            settings.CircuitBreaker,
+            settings.RequestTimeout,
+            IsFailure,
+            metrics.CspCircuitState,
+            new UpstreamCircuit.Transitions(
+                Opened: (seconds, lastError) => LogOpened(logger, seconds, lastError),
+                HalfOpened: () => LogHalfOpened(logger),
+                Closed: () => LogClosed(logger)),
+            time,
+            loggerFactory,
+            StateProvider);
     }
 
     public ResiliencePipeline Pipeline { get; }
@@ -65,15 +43,8 @@ internal sealed partial class CspCircuit
     public TimeSpan RequestTimeout { get; }
 
     /// <summary>What the breaker counts: upstream faults, never the caller's own cancellation.</summary>
-    internal static bool IsFailure(Exception? exception) => exception switch
-    {
-        CspException csp => csp.CountsAsFailure,
-        TimeoutRejectedException => true,
-        HttpRequestException => true,
-        TaskCanceledException { InnerException: TimeoutException } => true, // HttpClient.Timeout, the backstop
-        System.Text.Json.JsonException => true,
-        _ => false,
-    };
+    internal static bool IsFailure(Exception? exception) =>
+        exception is CspException csp ? csp.CountsAsFailure : UpstreamCircuit.IsTransportFailure(exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "CSP circuit opened for {BreakSeconds} s after repeated failures (last: {LastError}); CSP calls are paused")]
     private static partial void LogOpened(ILogger logger, double breakSeconds, string lastError);

@@ -1,15 +1,15 @@
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
+using SandboxBroker.Api.Csp;
 using SandboxBroker.Api.Observability;
 
 namespace SandboxBroker.Api.NiosXaas;
 
 /// <summary>
-/// The NIOSXaaS calls' own resilience pipeline: a circuit breaker (failure ratio 1.0, NiosXaas:CircuitBreaker:*)
-/// around a per-call timeout of NiosXaas:Timeout, no retry (one HTTP attempt per call). Separate from the CSP circuit:
-/// NIOSXaaS being down opens this one only, and an open NIOSXaaS circuit fails the step, never the account delete.
+/// The NIOSXaaS calls' own resilience pipeline (<see cref="UpstreamCircuit"/>: a circuit breaker over
+/// NiosXaas:CircuitBreaker:* around a per-call timeout of NiosXaas:Timeout), no retry (one HTTP attempt per call).
+/// Separate from the CSP circuit: NIOSXaaS being down opens this one only, and an open NIOSXaaS circuit fails the
+/// step, never the account delete.
 /// </summary>
 internal sealed partial class NiosXaasCircuit
 {
@@ -20,36 +20,18 @@ internal sealed partial class NiosXaasCircuit
         var settings = options.Value;
         var logger = loggerFactory.CreateLogger<NiosXaasCircuit>();
         RequestTimeout = settings.Timeout;
-        Pipeline = new ResiliencePipelineBuilder { Name = PipelineName, TimeProvider = time }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = 1.0,
-                MinimumThroughput = settings.CircuitBreaker.MinimumThroughput,
-                SamplingDuration = settings.CircuitBreaker.SamplingDuration,
-                BreakDuration = settings.CircuitBreaker.BreakDuration,
-                ShouldHandle = args => ValueTask.FromResult(IsFailure(args.Outcome.Exception)),
-                OnOpened = args =>
-                {
-                    metrics.NiosXaasCircuitState.Set(1);
-                    LogOpened(logger, args.BreakDuration.TotalSeconds, args.Outcome.Exception?.Message ?? "");
-                    return default;
-                },
-                OnHalfOpened = _ =>
-                {
-                    metrics.NiosXaasCircuitState.Set(2);
-                    return default;
-                },
-                OnClosed = _ =>
-                {
-                    metrics.NiosXaasCircuitState.Set(0);
-                    LogClosed(logger);
-                    return default;
-                },
-            })
-            .AddTimeout(settings.Timeout)
-            .ConfigureTelemetry(loggerFactory)
-            .Build();
-        metrics.NiosXaasCircuitState.Set(0);
+        Pipeline = UpstreamCircuit.Build(
+            PipelineName,
+            settings.CircuitBreaker,
+            settings.Timeout,
+            IsFailure,
+            metrics.NiosXaasCircuitState,
+            new UpstreamCircuit.Transitions(
+                Opened: (seconds, lastError) => LogOpened(logger, seconds, lastError),
+                HalfOpened: null,
+                Closed: () => LogClosed(logger)),
+            time,
+            loggerFactory);
     }
 
     public ResiliencePipeline Pipeline { get; }
@@ -60,12 +42,8 @@ internal sealed partial class NiosXaasCircuit
     internal static bool IsFailure(Exception? exception) => exception switch
     {
         NiosXaasException nx => nx.CountsAsFailure,
-        TimeoutRejectedException => true,
-        HttpRequestException => true,
-        TaskCanceledException { InnerException: TimeoutException } => true,
-        System.Text.Json.JsonException => true,
         IOException => true,
-        _ => false,
+        _ => UpstreamCircuit.IsTransportFailure(exception),
     };
 
     [LoggerMessage(Level = LogLevel.Warning,

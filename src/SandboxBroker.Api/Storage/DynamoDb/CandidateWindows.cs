@@ -171,17 +171,8 @@ internal sealed class CandidateWindows
     /// </summary>
     private async Task<List<Sandbox>> ReadUnshardedAsync(string prefix, int need, CancellationToken ct)
     {
-        var e = new Expr();
-        var request = new QueryRequest
-        {
-            TableName = table.Name,
-            IndexName = StatusIndex,
-            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
-            FilterExpression = $"attribute_not_exists({e.Attr(AvailShard)}) AND begins_with({e.Attr(Name)}, {e.Val(prefix)})",
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
-            Limit = UnshardedReadLimit,
-        };
+        var request = AvailableOnStatusIndex(e => $"attribute_not_exists({e.Attr(AvailShard)}) AND begins_with({e.Attr(Name)}, {e.Val(prefix)})");
+        request.Limit = UnshardedReadLimit;
         var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
         var found = (response.Items ?? []).Select(FromItem)
             .Where(s => s is { Status: SandboxStatus.Available } && !recentClaims.Contains(s.SandboxId)).Select(s => s!).Take(need).ToList();
@@ -214,21 +205,11 @@ internal sealed class CandidateWindows
     private async Task<(List<Sandbox> Items, bool SawEveryAvailable, bool OthersOnly)> TopUpAsync(
         string? prefix, int need, Dictionary<string, Sandbox> already, CancellationToken ct)
     {
-        var e = new Expr();
-        var filter = $"begins_with({e.Attr(PartitionKey)}, {e.Val(SandboxPkPrefix)})"
-            + (prefix is null ? "" : $" AND begins_with({e.Attr(Name)}, {e.Val(prefix)})");
-        var request = new QueryRequest
-        {
-            TableName = table.Name,
-            IndexName = StatusIndex,
-            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
-            FilterExpression = filter,
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
-            ScanIndexForward = Random.Shared.Next(2) == 0,
-            // Enough for this replica's share of them (replicas read the same end); a prefix filters, so read a full page.
-            Limit = prefix is null ? Math.Min(TopUpReadLimit, (need + already.Count) * replicas) : TopUpReadLimit,
-        };
+        var request = AvailableOnStatusIndex(e => $"begins_with({e.Attr(PartitionKey)}, {e.Val(SandboxPkPrefix)})"
+            + (prefix is null ? "" : $" AND begins_with({e.Attr(Name)}, {e.Val(prefix)})"));
+        request.ScanIndexForward = Random.Shared.Next(2) == 0;
+        // Enough for this replica's share of them (replicas read the same end); a prefix filters, so read a full page.
+        request.Limit = prefix is null ? Math.Min(TopUpReadLimit, (need + already.Count) * replicas) : TopUpReadLimit;
         var response = await table.CallAsync("Query", c => table.Client.QueryAsync(request, c), ct);
         var own = new List<Sandbox>();
         var others = new List<Sandbox>();
@@ -315,17 +296,8 @@ internal sealed class CandidateWindows
     /// </summary>
     private async Task<List<Sandbox>> ReadStatusIndexOnlyAsync(string? prefix, int need, CancellationToken ct)
     {
-        var e = new Expr();
-        var request = new QueryRequest
-        {
-            TableName = table.Name,
-            IndexName = StatusIndex,
-            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
-            FilterExpression = prefix is null ? null : $"begins_with({e.Attr(Name)}, {e.Val(prefix)})",
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
-            ScanIndexForward = Random.Shared.Next(2) == 0,
-        };
+        var request = AvailableOnStatusIndex(e => prefix is null ? null : $"begins_with({e.Attr(Name)}, {e.Val(prefix)})");
+        request.ScanIndexForward = Random.Shared.Next(2) == 0;
         return await QueryUntilAsync(request, need, ct);
     }
 
@@ -337,16 +309,7 @@ internal sealed class CandidateWindows
             return;
         }
 
-        var e = new Expr();
-        var request = new QueryRequest
-        {
-            TableName = table.Name,
-            IndexName = StatusIndex,
-            KeyConditionExpression = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}",
-            FilterExpression = $"attribute_not_exists({e.Attr(AvailShard)})",
-            ExpressionAttributeNames = e.Names,
-            ExpressionAttributeValues = e.Values,
-        };
+        var request = AvailableOnStatusIndex(e => $"attribute_not_exists({e.Attr(AvailShard)})");
         var pending = await QueryUntilAsync(request, max, ct);
         await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
             async (sandbox, c) => await AssignShardAsync(sandbox.SandboxId, c));
@@ -354,6 +317,22 @@ internal sealed class CandidateWindows
         {
             DynamoDbLog.Backfilled(logger, pending.Count, reason);
         }
+    }
+
+    /// <summary>A query of StatusIndex's available items; the filter is built over the same names and values.</summary>
+    private QueryRequest AvailableOnStatusIndex(Func<Expr, string?> filter)
+    {
+        var e = new Expr();
+        var key = $"{e.Attr(Status)} = {e.Val(SandboxStatusNames.Available)}";
+        return new QueryRequest
+        {
+            TableName = table.Name,
+            IndexName = StatusIndex,
+            KeyConditionExpression = key,
+            FilterExpression = filter(e),
+            ExpressionAttributeNames = e.Names,
+            ExpressionAttributeValues = e.Values,
+        };
     }
 
     /// <summary>Conditional on the item still being available and unsharded: a claim in between wins.</summary>
