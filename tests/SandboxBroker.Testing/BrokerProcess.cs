@@ -82,7 +82,11 @@ public sealed class BrokerProcess : IAsyncDisposable
         return broker;
     }
 
-    /// <summary>Waits until /readyz answers 200; false when the process exits or the time runs out.</summary>
+    /// <summary>
+    /// Waits until /readyz answers 200 and this process has said it listens on its port; false when the process exits
+    /// or the time runs out. The port is free when chosen but not reserved: another test's broker can take it first,
+    /// answer the probe, and this one exit on the bind (seen once in CI as a refused connection after "ready").
+    /// </summary>
     public async Task<bool> WaitUntilReadyAsync(TimeSpan timeout)
     {
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
@@ -92,7 +96,7 @@ public sealed class BrokerProcess : IAsyncDisposable
             try
             {
                 using var response = await client.GetAsync("/readyz");
-                if (response.StatusCode == HttpStatusCode.OK)
+                if (response.StatusCode == HttpStatusCode.OK && ListensOnItsPort())
                 {
                     return true;
                 }
@@ -109,6 +113,9 @@ public sealed class BrokerProcess : IAsyncDisposable
 
         return false;
     }
+
+    /// <summary>Kestrel's "Now listening on" line (Microsoft.Hosting.Lifetime) for this port is in the output.</summary>
+    private bool ListensOnItsPort() => Output.Contains($"127.0.0.1:{Port}", StringComparison.Ordinal);
 
     /// <summary>Waits for the process to exit by itself; returns its exit code, or null after the timeout.</summary>
     public async Task<int?> WaitForExitAsync(TimeSpan timeout)
