@@ -174,6 +174,10 @@ public sealed class DynamoDbReadCostTests(DynamoDbLocalFixture dynamo, ITestOutp
         counter.Reset();
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => AllocateAsync(replicas[i % 2], $"student-{i}"))));
 
+        // Said before asserting, so a failure shows what the 20 got (one CI run saw a 409 here; not reproduced alone).
+        output.WriteLine($"outcomes: {string.Join(", ", outcomes.GroupBy(o => o.GetType().Name).Select(g => $"{g.Key} x{g.Count()}"))}; " +
+            $"{snapshot.StaleAnswers} stale candidate reads; {counter.Summary()}");
+
         // Every one of the 20 really available sandboxes went to exactly one of the 20 requesters: no 409 while they existed.
         var got = outcomes.Select(o => Assert.IsType<AllocationOutcome.Allocated>(o).Sandbox).ToList();
         Assert.Equal(20, got.Select(s => s.SandboxId).Distinct().Count());
