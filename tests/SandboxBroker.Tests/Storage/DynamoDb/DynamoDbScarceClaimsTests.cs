@@ -47,19 +47,7 @@ public sealed class DynamoDbScarceClaimsTests(DynamoDbLocalFixture dynamo)
         var store = await StoreWithPoolAsync(3);
         Assert.Equal(3, (await store.FindAvailableAsync(null, 15, default)).Count); // a short window: candidates are scarce
 
-        var release = new TaskCompletionSource();
-        var firstRead = new TaskCompletionSource();
-        var first = HoldingPlanAsync(store, firstRead, release.Task);
-        await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
-
-        var secondRead = new TaskCompletionSource();
-        var second = HoldingPlanAsync(store, secondRead, Task.CompletedTask);
-        await Task.Delay(Settle);
-        Assert.False(secondRead.Task.IsCompleted, "the second plan read a window while the first still held the gate");
-
-        release.SetResult();
-        Assert.Equal(3, await first.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal(3, await second.WaitAsync(TimeSpan.FromSeconds(30)));
+        await AssertASecondPlanWaitsForTheFirstAsync(store, window: 3);
     }
 
     [Fact]
@@ -123,18 +111,28 @@ public sealed class DynamoDbScarceClaimsTests(DynamoDbLocalFixture dynamo)
         await store.InitializeAsync(default);
         Assert.Equal(15, (await store.FindAvailableAsync(null, 15, default)).Count); // a full window, of the others' only
 
+        await AssertASecondPlanWaitsForTheFirstAsync(store, window: 15);
+    }
+
+    /// <summary>
+    /// A first plan reads its window and holds the gate; a second plan reads nothing until the first ends; then both
+    /// see <paramref name="window"/> candidates.
+    /// </summary>
+    private static async Task AssertASecondPlanWaitsForTheFirstAsync(DynamoDbSandboxStore store, int window)
+    {
         var release = new TaskCompletionSource();
         var firstRead = new TaskCompletionSource();
         var first = HoldingPlanAsync(store, firstRead, release.Task);
         await firstRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
         var secondRead = new TaskCompletionSource();
         var second = HoldingPlanAsync(store, secondRead, Task.CompletedTask);
         await Task.Delay(Settle);
         Assert.False(secondRead.Task.IsCompleted, "the second plan read a window while the first still held the gate");
 
         release.SetResult();
-        Assert.Equal(15, await first.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal(15, await second.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(window, await first.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(window, await second.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]
