@@ -32,15 +32,38 @@ public class StaleIndexDynamoDb : DispatchProxy
             var page = await live.ScanAsync(new ScanRequest { TableName = table, ExclusiveStartKey = start });
             foreach (var chunk in (page.Items ?? []).Chunk(25))
             {
-                await live.BatchWriteItemAsync(new BatchWriteItemRequest
+                // A batch may come back with items unprocessed (DynamoDB Local under a loaded machine too): write those
+                // again, or the snapshot would silently lack sandboxes and a test would read a 409 it caused itself.
+                var pending = new Dictionary<string, List<WriteRequest>>
                 {
-                    RequestItems = new() { [snapshot] = [.. chunk.Select(item => new WriteRequest { PutRequest = new PutRequest { Item = item } })] },
-                });
+                    [snapshot] = [.. chunk.Select(item => new WriteRequest { PutRequest = new PutRequest { Item = item } })],
+                };
+                for (var attempt = 0; pending.Count > 0; attempt++)
+                {
+                    if (attempt == 20)
+                    {
+                        throw new InvalidOperationException($"the snapshot of {table} kept items unprocessed after {attempt} batches");
+                    }
+
+                    var response = await live.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = pending });
+                    pending = response.UnprocessedItems is { Count: > 0 } left ? left : [];
+                    if (pending.Count > 0)
+                    {
+                        await Task.Delay(50 * (attempt + 1));
+                    }
+                }
             }
 
             start = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
         }
         while (start is not null);
+
+        var copied = await live.ScanAsync(new ScanRequest { TableName = snapshot, Select = Select.COUNT, ConsistentRead = true });
+        var original = await live.ScanAsync(new ScanRequest { TableName = table, Select = Select.COUNT, ConsistentRead = true });
+        if (copied.Count != original.Count)
+        {
+            throw new InvalidOperationException($"the snapshot holds {copied.Count} items, {table} {original.Count}");
+        }
 
         var proxy = Create<IAmazonDynamoDB, StaleIndexDynamoDb>();
         var stale = (StaleIndexDynamoDb)(object)proxy;
